@@ -1,0 +1,108 @@
+package dev.atrium.cell;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+import dev.atrium.common.id.Ids;
+import dev.atrium.common.problem.ApiException;
+import dev.atrium.common.problem.FieldError;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/**
+ * Knows this cell and its peers, mints ids that name this cell, and decides for any id or region whether it is
+ * served here, elsewhere (307), or nowhere (404 / 422).
+ */
+@ApplicationScoped
+public class Cells {
+
+    private final String region;
+    private final String code;
+    private final Optional<String> baseUrl;
+    private final Map<String, String> peers;
+    private final Map<String, String> regionByCode = new HashMap<>();
+
+    public Cells(CellConfig config) {
+        this.region = config.region();
+        if (!region.matches("[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?")) {
+            throw new IllegalStateException("atrium.cell.region must be a lower-case region name, got: " + region);
+        }
+        this.code = Ids.cellCode(region);
+        this.baseUrl = config.baseUrl().map(Cells::trimSlash);
+        this.peers = new TreeMap<>();
+        config.peers().forEach((r, url) -> peers.put(r, trimSlash(url)));
+        peers.remove(region);
+        regionByCode.put(code, region);
+        for (String peer : peers.keySet()) {
+            String previous = regionByCode.put(Ids.cellCode(peer), peer);
+            if (previous != null) {
+                throw new IllegalStateException("regions " + previous + " and " + peer + " share an id code");
+            }
+        }
+    }
+
+    private static String trimSlash(String url) {
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    }
+
+    public String region() {
+        return region;
+    }
+
+    public Optional<String> baseUrl() {
+        return baseUrl;
+    }
+
+    public Map<String, String> peers() {
+        return peers;
+    }
+
+    public String newId(String prefix) {
+        return Ids.generate(prefix, code);
+    }
+
+    /**
+     * Routes a request for {@code id}: returns normally when it lives here, throws 307 {@code wrong_region} when a
+     * peer is its home, and 404 when it names no known cell or is not an id of that type at all.
+     */
+    public void requireLocal(String id, String prefix, String pathAndQuery) {
+        String idCode = Ids.cellCodeOf(id, prefix).orElseThrow(ApiException::notFound);
+        if (idCode.equals(code)) {
+            return;
+        }
+        String home = regionByCode.get(idCode);
+        if (home == null) {
+            throw ApiException.notFound();
+        }
+        throw redirect(home, pathAndQuery);
+    }
+
+    /** For a create that names a region: empty when it is this cell, 307 for a peer, 422 for anything else. */
+    public void requireLocalRegion(String requested, String pathAndQuery) {
+        if (requested == null || requested.equals(region)) {
+            return;
+        }
+        if (peers.containsKey(requested)) {
+            throw redirect(requested, pathAndQuery);
+        }
+        List<String> known = new ArrayList<>(peers.keySet());
+        known.add(region);
+        known.sort(String::compareTo);
+        throw new ApiException(422, "unknown_region", "No cell serves region '" + requested + "'.",
+                List.of(new FieldError("region", "must be one of " + known)))
+                .extension("known_regions", known);
+    }
+
+    private ApiException redirect(String home, String pathAndQuery) {
+        String location = peers.get(home) + pathAndQuery;
+        return new ApiException(307, "wrong_region",
+                "This resource lives in region '" + home + "'; call that cell's base URL.")
+                .header("Location", location)
+                .header("X-Atrium-Region", home)
+                .extension("region", home)
+                .extension("location", location);
+    }
+}

@@ -1,0 +1,36 @@
+package dev.atrium.common;
+
+import java.text.Normalizer;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/** Slugs: {@code ^[a-z0-9](-?[a-z0-9])*$}, at most 50 characters, derived from names when not given. */
+public final class Slugs {
+
+    public static final Pattern VALID = Pattern.compile("^[a-z0-9](-?[a-z0-9])*$");
+    public static final int MAX = 50;
+
+    private Slugs() {
+    }
+
+    public static boolean valid(String slug) {
+        return slug != null && slug.length() <= MAX && VALID.matcher(slug).matches();
+    }
+
+    public static String fromName(String name, String fallback) {
+        String ascii = Normalizer.normalize(name == null ? "" : name, Normalizer.Form.NFKD)
+                .replaceAll("\\p{M}", "")
+                .toLowerCase(Locale.ROOT)
+                .replaceAll("[^a-z0-9]+", "-")
+                .replaceAll("^-+|-+$", "");
+        if (ascii.length() > MAX - 4) {
+            ascii = ascii.substring(0, MAX - 4).replaceAll("-+$", "");
+        }
+        return ascii.isEmpty() ? fallback : ascii;
+    }
+
+    /** The n-th candidate for a base slug: base, base-2, base-3, ... */
+    public static String candidate(String base, int n) {
+        return n <= 1 ? base : base + "-" + n;
+    }
+}

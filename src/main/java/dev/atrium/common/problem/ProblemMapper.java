@@ -1,0 +1,232 @@
+package dev.atrium.common.problem;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.hibernate.StaleStateException;
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+
+import dev.atrium.common.db.DbErrors;
+import dev.atrium.common.web.RequestIds;
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.ForbiddenException;
+import io.quarkus.security.UnauthorizedException;
+import io.vertx.core.http.HttpServerRequest;
+import jakarta.persistence.OptimisticLockException;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.Response;
+
+/** The one place that turns failures into {@code application/problem+json}. Nothing a client sends reaches 500. */
+public class ProblemMapper {
+
+    private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
+    public static final String TYPE_BASE = "https://atrium.dev/problems/";
+
+    @ServerExceptionMapper
+    public Response api(ApiException e, HttpServerRequest request) {
+        return build(request, e.status(), e.code(), e.getMessage(), e.errors(), e.headers(), e.extensions());
+    }
+
+    @ServerExceptionMapper({ UnauthorizedException.class, AuthenticationFailedException.class })
+    public Response unauthenticated(RuntimeException e, HttpServerRequest request) {
+        boolean presented = request.getHeader(HttpHeaders.AUTHORIZATION) != null;
+        String challenge = presented ? "Bearer realm=\"atrium\", error=\"invalid_token\"" : "Bearer realm=\"atrium\"";
+        String detail = presented ? "The bearer token is invalid, expired or not meant for this service."
+                : "A bearer token is required.";
+        return build(request, 401, "unauthenticated", detail, List.of(),
+                Map.of(HttpHeaders.WWW_AUTHENTICATE, challenge), Map.of());
+    }
+
+    @ServerExceptionMapper
+    public Response forbidden(ForbiddenException e, HttpServerRequest request) {
+        return build(request, 403, "permission_denied", "You are not allowed to do this.", List.of(), Map.of(),
+                Map.of());
+    }
+
+    @ServerExceptionMapper
+    public Response mismatched(MismatchedInputException e, HttpServerRequest request) {
+        return jsonMapping(e, request);
+    }
+
+    @ServerExceptionMapper
+    public Response unrecognized(UnrecognizedPropertyException e, HttpServerRequest request) {
+        return jsonMapping(e, request);
+    }
+
+    @ServerExceptionMapper
+    public Response jsonMapping(JsonMappingException e, HttpServerRequest request) {
+        String field = path(e);
+        String message = e instanceof UnrecognizedPropertyException ? "unknown field"
+                : "has the wrong type or shape";
+        if (field.isEmpty()) {
+            field = "body";
+            message = "the body must be a JSON object of the documented shape";
+        }
+        return build(request, 400, "validation_failed", "The request has invalid fields.",
+                List.of(new FieldError(field, message)), Map.of(), Map.of());
+    }
+
+    @ServerExceptionMapper
+    public Response parse(JsonParseException e, HttpServerRequest request) {
+        return malformed(request);
+    }
+
+    @ServerExceptionMapper
+    public Response json(JsonProcessingException e, HttpServerRequest request) {
+        return malformed(request);
+    }
+
+    @ServerExceptionMapper({ OptimisticLockException.class, StaleStateException.class })
+    public Response stale(RuntimeException e, HttpServerRequest request) {
+        return build(request, 409, "conflict", "The resource was changed by another request; read it and retry.",
+                List.of(), Map.of(), Map.of());
+    }
+
+    @ServerExceptionMapper
+    public Response web(WebApplicationException e, HttpServerRequest request) {
+        Throwable cause = e.getCause();
+        if (cause instanceof JsonMappingException jme) {
+            return jsonMapping(jme, request);
+        }
+        if (cause instanceof JsonProcessingException) {
+            return malformed(request);
+        }
+        int status = e.getResponse().getStatus();
+        Map<String, String> headers = new LinkedHashMap<>();
+        String allow = e.getResponse().getHeaderString(HttpHeaders.ALLOW);
+        if (allow != null) {
+            headers.put(HttpHeaders.ALLOW, allow);
+        }
+        String code;
+        String detail;
+        switch (status) {
+            case 400 -> {
+                code = "malformed_json";
+                detail = "The request body could not be read.";
+            }
+            case 401 -> {
+                return unauthenticated(new UnauthorizedException(), request);
+            }
+            case 403 -> {
+                code = "permission_denied";
+                detail = "You are not allowed to do this.";
+            }
+            case 404 -> {
+                code = "not_found";
+                detail = "The resource does not exist or is outside your reach.";
+            }
+            case 405 -> {
+                code = "method_not_allowed";
+                detail = "This method is not allowed on this resource.";
+            }
+            case 406 -> {
+                code = "not_acceptable";
+                detail = "None of the media types in Accept can be produced; use application/json.";
+            }
+            case 413 -> {
+                code = "payload_too_large";
+                detail = "The request body is larger than 64 KiB.";
+            }
+            case 415 -> {
+                code = "unsupported_media_type";
+                detail = "Send the body as application/json.";
+            }
+            default -> {
+                if (status >= 500) {
+                    return unexpected(e, request);
+                }
+                code = "bad_request";
+                detail = "The request could not be processed.";
+            }
+        }
+        return build(request, status, code, detail, List.of(), headers, Map.of());
+    }
+
+    @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER + 1000)
+    public Response unexpected(Throwable e, HttpServerRequest request) {
+        ApiException known = DbErrors.translate(e);
+        if (known != null) {
+            return api(known, request);
+        }
+        LOG.errorf(e, "unexpected failure on %s %s", request.method(), RequestIds.safePath(request));
+        return build(request, 500, "internal_error", "Something went wrong on our side; the request id helps us find it.",
+                List.of(), Map.of(), Map.of());
+    }
+
+    static String title(int status) {
+        return switch (status) {
+            case 307 -> "Temporary Redirect";
+            case 400 -> "Bad Request";
+            case 401 -> "Unauthorized";
+            case 403 -> "Forbidden";
+            case 404 -> "Not Found";
+            case 405 -> "Method Not Allowed";
+            case 406 -> "Not Acceptable";
+            case 409 -> "Conflict";
+            case 410 -> "Gone";
+            case 412 -> "Precondition Failed";
+            case 413 -> "Content Too Large";
+            case 415 -> "Unsupported Media Type";
+            case 422 -> "Unprocessable Content";
+            case 423 -> "Locked";
+            case 429 -> "Too Many Requests";
+            case 503 -> "Service Unavailable";
+            default -> status >= 500 ? "Internal Server Error" : "Error";
+        };
+    }
+
+    private Response malformed(HttpServerRequest request) {
+        return build(request, 400, "malformed_json", "The request body is not valid JSON.",
+                List.of(new FieldError("body", "not valid JSON")), Map.of(), Map.of());
+    }
+
+    private static String path(JsonMappingException e) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonMappingException.Reference ref : e.getPath()) {
+            if (ref.getFieldName() != null) {
+                if (sb.length() > 0) {
+                    sb.append('.');
+                }
+                sb.append(ref.getFieldName());
+            } else if (ref.getIndex() >= 0) {
+                sb.append('[').append(ref.getIndex()).append(']');
+            }
+        }
+        return sb.toString();
+    }
+
+    public static Map<String, Object> body(int status, String code, String detail, String instance, String requestId,
+            List<FieldError> errors, Map<String, Object> extensions) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("type", TYPE_BASE + code);
+        body.put("title", title(status));
+        body.put("status", status);
+        body.put("detail", detail);
+        body.put("code", code);
+        body.put("instance", instance);
+        body.put("request_id", requestId);
+        body.put("errors", errors == null ? List.of() : new ArrayList<>(errors));
+        body.putAll(extensions);
+        return body;
+    }
+
+    private Response build(HttpServerRequest request, int status, String code, String detail, List<FieldError> errors,
+            Map<String, String> headers, Map<String, Object> extensions) {
+        Response.ResponseBuilder builder = Response.status(status)
+                .type(Problem.MEDIA_TYPE)
+                .entity(body(status, code, detail, RequestIds.safePath(request), RequestIds.of(request), errors,
+                        extensions));
+        headers.forEach(builder::header);
+        return builder.build();
+    }
+}

@@ -1,0 +1,67 @@
+package dev.atrium.common.security;
+
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+import dev.atrium.organization.Organization;
+import dev.atrium.organization.OrganizationMember;
+import dev.atrium.organization.OrganizationService;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.quarkus.security.Authenticated;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+@Path("/v1/me")
+@Authenticated
+@Tag(name = "Principal")
+@Produces(MediaType.APPLICATION_JSON)
+public class MeResource {
+
+    private final Callers callers;
+    private final OrganizationService organizations;
+
+    public MeResource(Callers callers, OrganizationService organizations) {
+        this.callers = callers;
+        this.organizations = organizations;
+    }
+
+    @Schema(name = "Me")
+    public record MeView(@Schema(enumeration = "principal") String object,
+            @Schema(enumeration = { "user", "service" }) String type, String id, String email, boolean emailVerified,
+            String name, Set<String> scopes, boolean platformAdmin, List<Membership> organizations) {
+    }
+
+    @Schema(name = "OrganizationMembership")
+    public record Membership(String id, String name, String role, boolean personal) {
+    }
+
+    @GET
+    @Operation(operationId = "getMe", summary = "The calling principal and its organizations")
+    public Uni<MeView> me() {
+        Caller caller = callers.current();
+        Principal p = caller.principal();
+        if (p.isService()) {
+            return Uni.createFrom().item(new MeView("principal", "service", p.id(), null, false, p.name(),
+                    new TreeSet<>(p.scopes()), false, List.of()));
+        }
+        return organizations.ensurePersonal(caller).chain(() -> Panache.withSession(() -> OrganizationMember
+                .<OrganizationMember>list("userId = ?1 order by organizationId", p.id())
+                .flatMap(members -> Organization.<Organization>list("id in ?1",
+                        members.stream().map(m -> m.organizationId).toList())
+                        .map(orgs -> members.stream().map(m -> {
+                            Organization o = orgs.stream().filter(x -> x.id.equals(m.organizationId)).findFirst()
+                                    .orElseThrow();
+                            return new Membership(o.id, o.name, m.role, o.personal);
+                        }).toList()))))
+                .map(list -> new MeView("principal", "user", p.id(), p.email(), p.emailVerified(), p.name(), Set.of(),
+                        p.platformAdmin(), list));
+    }
+}

@@ -1,0 +1,43 @@
+package dev.atrium.organization;
+
+import java.time.Instant;
+
+import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.type.SqlTypes;
+
+import dev.atrium.common.security.Actor;
+import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import jakarta.persistence.Version;
+
+@Entity
+@Table(name = "organizations")
+public class Organization extends PanacheEntityBase {
+    @Id
+    public String id;
+    @Column(nullable = false)
+    public String name;
+    @Column(nullable = false)
+    public String slug;
+    @Column(nullable = false)
+    public boolean personal;
+    @Column(name = "personal_owner")
+    public String personalOwner;
+    @Column(name = "home_region", nullable = false)
+    public String homeRegion;
+    @Column(name = "created_at", nullable = false)
+    public Instant createdAt;
+    @Column(name = "updated_at", nullable = false)
+    public Instant updatedAt;
+    @JdbcTypeCode(SqlTypes.JSON)
+    @Column(name = "created_by", nullable = false)
+    public Actor createdBy;
+    @JdbcTypeCode(SqlTypes.JSON)
+    @Column(name = "updated_by", nullable = false)
+    public Actor updatedBy;
+    @Version
+    public long version;
+}

@@ -1,0 +1,10 @@
+package dev.atrium.provisioning.dto;
+
+import java.time.Instant;
+
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+@Schema(name = "Environment")
+public record EnvironmentView(@Schema(enumeration = "environment") String object, String id, String workspaceId,
+        @Schema(enumeration = { "dev", "staging", "prod" }) String name, String status, Instant createdAt) {
+}

@@ -1,0 +1,253 @@
+package dev.atrium.workspace;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.atrium.common.paging.Lists;
+import dev.atrium.common.paging.Paging;
+import dev.atrium.common.problem.ApiException;
+import dev.atrium.common.problem.Violations;
+import dev.atrium.common.security.Callers;
+import dev.atrium.common.web.ETags;
+import dev.atrium.idempotency.Idempotency;
+import dev.atrium.provisioning.ProvisioningService;
+import dev.atrium.provisioning.dto.EnvironmentView;
+import dev.atrium.workspace.dto.CreateWorkspaceRequest;
+import dev.atrium.workspace.dto.StatusChangeRequest;
+import dev.atrium.workspace.dto.UpdateWorkspaceRequest;
+import dev.atrium.workspace.dto.WorkspaceView;
+import io.quarkus.security.Authenticated;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.PATCH;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.MultivaluedMap;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+
+@Path("/v1")
+@Authenticated
+@Tag(name = "Workspaces")
+@Produces(MediaType.APPLICATION_JSON)
+public class WorkspaceResource {
+
+    private static final Pattern WAIT = Pattern.compile("(?:^|[,;\\s])wait\\s*=\\s*(\\d{1,6})");
+    private static final List<String> SORTS = List.of("created_at", "-created_at", "name", "-name");
+    private static final List<String> LIST_PARAMS = List.of("organization_id", "status", "region", "archived", "q",
+            "limit", "cursor", "sort");
+
+    private final WorkspaceService workspaces;
+    private final ProvisioningService provisioning;
+    private final Callers callers;
+
+    public WorkspaceResource(WorkspaceService workspaces, ProvisioningService provisioning, Callers callers) {
+        this.workspaces = workspaces;
+        this.provisioning = provisioning;
+        this.callers = callers;
+    }
+
+    @POST
+    @Path("/workspaces")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Operation(operationId = "createWorkspace", summary = "Create a workspace and start provisioning it")
+    @APIResponse(responseCode = "202", description = "Provisioning started; `Location`, `Link: rel=monitor`, `Retry-After`",
+            content = @Content(schema = @Schema(implementation = WorkspaceView.class)),
+            headers = { @Header(name = "Location"), @Header(name = "Link"), @Header(name = "Retry-After") })
+    @APIResponse(responseCode = "201", description = "With `Prefer: wait=N`: the workspace is active",
+            content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
+    @APIResponse(responseCode = "307", description = "The requested region is served by another cell")
+    @APIResponse(responseCode = "422", description = "Unknown region or reused idempotency key")
+    public Uni<Response> create(CreateWorkspaceRequest body,
+            @HeaderParam(Idempotency.HEADER) String idempotencyKey,
+            @Parameter(description = "`wait=N` (seconds, at most 30) answers 201 once the workspace is active")
+            @HeaderParam("Prefer") String prefer) {
+        return workspaces.create(callers.current(), body, null, idempotencyKey, waitSeconds(prefer));
+    }
+
+    @POST
+    @Path("/organizations/{org_id}/workspaces")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Operation(operationId = "createOrganizationWorkspace", summary = "Create a workspace in an organization")
+    @APIResponse(responseCode = "202", description = "Provisioning started",
+            content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
+    public Uni<Response> createInOrganization(@PathParam("org_id") String organizationId,
+            CreateWorkspaceRequest body, @HeaderParam(Idempotency.HEADER) String idempotencyKey,
+            @HeaderParam("Prefer") String prefer) {
+        return workspaces.create(callers.current(), body, organizationId, idempotencyKey, waitSeconds(prefer));
+    }
+
+    static Integer waitSeconds(String prefer) {
+        if (prefer == null) {
+            return null;
+        }
+        Matcher m = WAIT.matcher(prefer);
+        if (!m.find()) {
+            return null;
+        }
+        return Math.min(Integer.parseInt(m.group(1)), WorkspaceService.MAX_WAIT_SECONDS);
+    }
+
+    @GET
+    @Path("/workspaces")
+    @Operation(operationId = "listWorkspaces", summary = "Workspaces the caller is a member of")
+    @Parameter(name = "organization_id", in = org.eclipse.microprofile.openapi.annotations.enums.ParameterIn.QUERY)
+    @Parameter(name = "status", in = org.eclipse.microprofile.openapi.annotations.enums.ParameterIn.QUERY)
+    @Parameter(name = "region", in = org.eclipse.microprofile.openapi.annotations.enums.ParameterIn.QUERY)
+    @Parameter(name = "archived", in = org.eclipse.microprofile.openapi.annotations.enums.ParameterIn.QUERY)
+    @Parameter(name = "q", description = "Name prefix", in = org.eclipse.microprofile.openapi.annotations.enums.ParameterIn.QUERY)
+    @Parameter(name = "limit", in = org.eclipse.microprofile.openapi.annotations.enums.ParameterIn.QUERY)
+    @Parameter(name = "cursor", in = org.eclipse.microprofile.openapi.annotations.enums.ParameterIn.QUERY)
+    @Parameter(name = "sort", description = "created_at, -created_at (default), name, -name",
+            in = org.eclipse.microprofile.openapi.annotations.enums.ParameterIn.QUERY)
+    @APIResponse(responseCode = "200", description = "A page of workspaces; `Link` names the next page",
+            content = @Content(schema = @Schema(type = SchemaType.ARRAY, implementation = WorkspaceView.class)))
+    public Uni<Response> list(@Context UriInfo uri) {
+        WorkspaceService.ListQuery query = listQuery(uri.getQueryParameters(), null);
+        return workspaces.list(callers.current(), query, false)
+                .map(p -> Lists.respond(p.items(), p.nextCursor(), uri));
+    }
+
+    @GET
+    @Path("/organizations/{org_id}/workspaces")
+    @Operation(operationId = "listOrganizationWorkspaces", summary = "Every workspace of an organization")
+    @APIResponse(responseCode = "200", description = "A page of workspaces",
+            content = @Content(schema = @Schema(type = SchemaType.ARRAY, implementation = WorkspaceView.class)))
+    public Uni<Response> listByOrganization(@PathParam("org_id") String organizationId, @Context UriInfo uri) {
+        WorkspaceService.ListQuery query = listQuery(uri.getQueryParameters(), organizationId);
+        return workspaces.list(callers.current(), query, true)
+                .map(p -> Lists.respond(p.items(), p.nextCursor(), uri));
+    }
+
+    @GET
+    @Path("/workspaces/by-account/{account_id}")
+    @Operation(operationId = "listWorkspacesByAccount", summary = "Deprecated alias of the organization's list",
+            deprecated = true)
+    @APIResponse(responseCode = "200", description = "A page of workspaces, with `Deprecation`",
+            content = @Content(schema = @Schema(type = SchemaType.ARRAY, implementation = WorkspaceView.class)))
+    public Uni<Response> listByAccount(@PathParam("account_id") String accountId, @Context UriInfo uri) {
+        return listByOrganization(accountId, uri)
+                .map(r -> Response.fromResponse(r).header("Deprecation", "true")
+                        .header("Link", "</v1/organizations/" + accountId + "/workspaces>; rel=\"successor-version\"")
+                        .build());
+    }
+
+    private WorkspaceService.ListQuery listQuery(MultivaluedMap<String, String> params, String pathOrganization) {
+        Violations v = new Violations();
+        Map<String, String> metadata = new LinkedHashMap<>();
+        for (String name : params.keySet()) {
+            if (name.startsWith("metadata.") && name.length() > "metadata.".length()) {
+                String key = name.substring("metadata.".length());
+                String value = params.getFirst(name);
+                v.check(key.length() <= 40 && value.length() <= 500, name, "keys up to 40, values up to 500 characters");
+                metadata.put(key, value);
+            } else if (!LIST_PARAMS.contains(name)) {
+                v.add(name, "unknown query parameter");
+            }
+        }
+        String status = params.getFirst("status");
+        v.check(status == null || WorkspaceStatus.parse(status).isPresent(), "status",
+                "one of provisioning, active, failed, frozen, archived, deleting, deleted");
+        String archived = params.getFirst("archived");
+        v.check(archived == null || archived.equals("true") || archived.equals("false"), "archived", "true or false");
+        String sort = params.getFirst("sort") == null ? "-created_at" : params.getFirst("sort");
+        v.check(SORTS.contains(sort), "sort", "one of " + SORTS);
+        String q = params.getFirst("q");
+        v.check(q == null || q.length() <= 50, "q", "at most 50 characters");
+        String organizationId = pathOrganization != null ? pathOrganization : params.getFirst("organization_id");
+        v.throwIfAny();
+        return new WorkspaceService.ListQuery(organizationId, status, archived == null ? null : Boolean.valueOf(archived),
+                params.getFirst("region"), q, metadata, sort, Paging.limit(params.getFirst("limit"), 100),
+                params.getFirst("cursor"));
+    }
+
+    @GET
+    @Path("/workspaces/{workspace_id}")
+    @Operation(operationId = "getWorkspace", summary = "Read a workspace")
+    @APIResponse(responseCode = "200", description = "The workspace, with `ETag`",
+            content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
+    @APIResponse(responseCode = "304", description = "`If-None-Match` matched")
+    public Uni<Response> get(@PathParam("workspace_id") String id, @HeaderParam("If-None-Match") String ifNoneMatch) {
+        return workspaces.get(callers.current(), id).map(found -> {
+            if (ETags.matchesAny(ifNoneMatch, found.etag())) {
+                return Response.notModified().header("ETag", found.etag()).build();
+            }
+            return ok(found);
+        });
+    }
+
+    @PATCH
+    @Path("/workspaces/{workspace_id}")
+    @Consumes({ "application/merge-patch+json", MediaType.APPLICATION_JSON })
+    @Operation(operationId = "updateWorkspace", summary = "Merge-patch a workspace (RFC 7396)")
+    @RequestBody(content = @Content(schema = @Schema(implementation = UpdateWorkspaceRequest.class)))
+    @APIResponse(responseCode = "200", description = "Updated",
+            content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
+    public Uni<Response> patch(@PathParam("workspace_id") String id, JsonNode patch,
+            @HeaderParam("If-Match") String ifMatch) {
+        return workspaces.patch(callers.current(), id, patch, ifMatch).map(WorkspaceResource::ok);
+    }
+
+    @POST
+    @Path("/workspaces/{workspace_id}/archive")
+    @Operation(operationId = "archiveWorkspace", summary = "Archive a workspace")
+    @APIResponse(responseCode = "200", description = "Archived",
+            content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
+    public Uni<Response> archive(@PathParam("workspace_id") String id) {
+        return workspaces.archive(callers.current(), id, true).map(WorkspaceResource::ok);
+    }
+
+    @POST
+    @Path("/workspaces/{workspace_id}/unarchive")
+    @Operation(operationId = "unarchiveWorkspace", summary = "Bring an archived workspace back")
+    @APIResponse(responseCode = "200", description = "Active again",
+            content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
+    public Uni<Response> unarchive(@PathParam("workspace_id") String id) {
+        return workspaces.archive(callers.current(), id, false).map(WorkspaceResource::ok);
+    }
+
+    @PATCH
+    @Path("/workspaces/{workspace_id}/status")
+    @Consumes({ MediaType.APPLICATION_JSON, "application/merge-patch+json" })
+    @Operation(operationId = "changeWorkspaceStatus", summary = "Freeze or unfreeze a workspace")
+    @APIResponse(responseCode = "200", description = "The workspace in its new status",
+            content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
+    public Uni<Response> status(@PathParam("workspace_id") String id, StatusChangeRequest body) {
+        return workspaces.changeStatus(callers.current(), id, body).map(WorkspaceResource::ok);
+    }
+
+    @GET
+    @Path("/workspaces/{workspace_id}/environments")
+    @Operation(operationId = "listEnvironments", summary = "The workspace's dev, staging and prod environments")
+    @APIResponse(responseCode = "200", description = "Environments",
+            content = @Content(schema = @Schema(type = SchemaType.ARRAY, implementation = EnvironmentView.class)))
+    public Uni<List<EnvironmentView>> environments(@PathParam("workspace_id") String id) {
+        return provisioning.environments(callers.current(), id);
+    }
+
+    private static Response ok(WorkspaceService.Found found) {
+        return Response.ok(found.view()).header("ETag", found.etag()).build();
+    }
+
+}

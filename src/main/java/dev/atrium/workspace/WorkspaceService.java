@@ -1,0 +1,615 @@
+package dev.atrium.workspace;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.atrium.audit.EventLog;
+import dev.atrium.cell.Cells;
+import dev.atrium.common.Slugs;
+import dev.atrium.common.db.DbErrors;
+import dev.atrium.common.json.MergePatch;
+import dev.atrium.common.paging.Paging;
+import dev.atrium.common.problem.ApiException;
+import dev.atrium.common.problem.Violations;
+import dev.atrium.common.security.Access;
+import dev.atrium.common.security.Access.OrgPermission;
+import dev.atrium.common.security.Caller;
+import dev.atrium.common.security.Permission;
+import dev.atrium.common.security.Principal;
+import dev.atrium.common.security.Role;
+import dev.atrium.common.time.Clock;
+import dev.atrium.common.web.ETags;
+import dev.atrium.idempotency.Idempotency;
+import dev.atrium.member.WorkspaceMember;
+import dev.atrium.organization.Organization;
+import dev.atrium.organization.OrganizationService;
+import dev.atrium.provisioning.ProvisioningService;
+import dev.atrium.workspace.dto.CreateWorkspaceRequest;
+import dev.atrium.workspace.dto.StatusChangeRequest;
+import dev.atrium.workspace.dto.WorkspaceView;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.ws.rs.core.Response;
+
+@ApplicationScoped
+public class WorkspaceService {
+
+    static final String SLUG_CONSTRAINT = "workspaces_organization_slug_key";
+    static final Set<String> PATCHABLE = Set.of("name", "description", "billing_mode", "pooled_seat_limit",
+            "settings", "metadata", "plan");
+    static final Set<String> TENANCY = Set.of("shared", "dedicated");
+    static final Set<String> BILLING = Set.of("single", "assigned", "pooled");
+    static final Set<String> PLANS = Set.of("free", "team", "enterprise");
+    static final int MAX_WAIT_SECONDS = 30;
+
+    private final Cells cells;
+    private final Access access;
+    private final EventLog events;
+    private final Idempotency idempotency;
+    private final ObjectMapper json;
+    private final ETags etags;
+    private final OrganizationService organizations;
+    private final ProvisioningService provisioning;
+    private final PlansConfig plans;
+    private final MeterRegistry metrics;
+
+    public WorkspaceService(Cells cells, Access access, EventLog events, Idempotency idempotency, ObjectMapper json,
+            ETags etags, OrganizationService organizations, ProvisioningService provisioning, PlansConfig plans,
+            MeterRegistry metrics) {
+        this.cells = cells;
+        this.access = access;
+        this.events = events;
+        this.idempotency = idempotency;
+        this.json = json;
+        this.etags = etags;
+        this.organizations = organizations;
+        this.provisioning = provisioning;
+        this.plans = plans;
+        this.metrics = metrics;
+    }
+
+    public record Page<T>(List<T> items, String nextCursor) {
+    }
+
+    public record Found(WorkspaceView view, String etag) {
+    }
+
+    // ---------------------------------------------------------------- create
+
+    /**
+     * Creates a workspace and its pending provisioning run in one transaction (with its event and idempotency key),
+     * then starts the run. {@code waitSeconds} (already clamped) waits for the run to finish.
+     */
+    public Uni<Response> create(Caller caller, CreateWorkspaceRequest body, String pathOrganizationId,
+            String idempotencyKey, Integer waitSeconds) {
+        CreateWorkspaceRequest req = body != null ? body
+                : new CreateWorkspaceRequest(null, null, null, null, null, null, null, null, null, null, null, null);
+        Principal p = caller.principal();
+        String organizationId = organizationOf(req, pathOrganizationId);
+        validateCreate(req, p);
+        cells.requireLocalRegion(req.region(), caller.pathAndQuery());
+        if (p.isService() && !p.hasScope(Principal.SCOPE_WORKSPACES_WRITE)) {
+            throw ApiException.forbidden("Creating workspaces needs the atrium:workspaces:write scope.");
+        }
+        Uni<String> org = organizationId != null ? Uni.createFrom().item(organizationId)
+                : (p.isUser() ? organizations.ensurePersonal(caller).map(o -> o.id)
+                        : organizations.ensurePersonalFor(caller, req.owner().userId(), req.owner().email(),
+                                req.owner().name()).map(o -> o.id));
+        AtomicReference<String> runId = new AtomicReference<>();
+        return org.flatMap(orgId -> Uni.createFrom().deferred(() -> idempotency.run(caller, idempotencyKey, req,
+                () -> insert(caller, req, orgId).map(created -> {
+                    runId.set(created.provisioningRunId());
+                    return new Idempotency.Result(202, created)
+                            .header("Location", "/v1/workspaces/" + created.id())
+                            .header("Link", "</v1/provisioning-runs/" + created.provisioningRunId()
+                                    + ">; rel=\"monitor\"")
+                            .header("Retry-After", "1");
+                })))
+                .onFailure(t -> req.slug() == null && DbErrors.isUniqueViolation(t, SLUG_CONSTRAINT)).retry()
+                .atMost(5)
+                .onFailure(t -> DbErrors.isUniqueViolation(t, SLUG_CONSTRAINT))
+                .transform(t -> ApiException.conflict("conflict", "The slug is taken in this organization.")
+                        .extension("field", "slug")))
+                .flatMap(response -> {
+                    if (runId.get() == null) {
+                        return Uni.createFrom().item(response); // a replay: the run was started by the original
+                    }
+                    metrics.counter("atrium.workspaces.created").increment();
+                    provisioning.kick(runId.get());
+                    if (waitSeconds == null) {
+                        return Uni.createFrom().item(response);
+                    }
+                    String workspaceId = String.valueOf(response.getHeaderString("Location"))
+                            .substring("/v1/workspaces/".length());
+                    return provisioning.awaitFinished(runId.get(), Instant.now().plusSeconds(waitSeconds))
+                            .flatMap(status -> Panache.withSession(() -> load(workspaceId)))
+                            .map(view -> {
+                                Response.ResponseBuilder b = Response
+                                        .status("active".equals(view.status()) ? 201 : 202)
+                                        .entity(view)
+                                        .header("Location", "/v1/workspaces/" + view.id())
+                                        .header("Preference-Applied", "wait=" + waitSeconds)
+                                        .header("ETag", etags.of(view));
+                                if (!"active".equals(view.status())) {
+                                    b.header("Link", "</v1/provisioning-runs/" + view.provisioningRunId()
+                                            + ">; rel=\"monitor\"").header("Retry-After", "1");
+                                }
+                                return b.build();
+                            });
+                })
+                .map(response -> req.accountId() != null
+                        ? Response.fromResponse(response).header("Deprecation", "true").build()
+                        : response);
+    }
+
+    private static String organizationOf(CreateWorkspaceRequest req, String pathOrganizationId) {
+        String byBody = req.organizationId();
+        if (req.accountId() != null && byBody != null && !req.accountId().equals(byBody)) {
+            throw ApiException.validation("account_id", "differs from organization_id; send only organization_id");
+        }
+        if (byBody == null) {
+            byBody = req.accountId();
+        }
+        if (pathOrganizationId != null) {
+            if (byBody != null && !byBody.equals(pathOrganizationId)) {
+                throw ApiException.validation("organization_id", "differs from the organization in the path");
+            }
+            return pathOrganizationId;
+        }
+        return byBody;
+    }
+
+    private void validateCreate(CreateWorkspaceRequest req, Principal p) {
+        Violations v = new Violations();
+        if (req.name() != null) {
+            v.check(!req.name().isBlank() && req.name().length() <= 50, "name", "1 to 50 characters");
+        }
+        v.check(req.description() == null || req.description().length() <= 200, "description",
+                "at most 200 characters");
+        v.check(req.slug() == null || Slugs.valid(req.slug()), "slug",
+                "lower-case letters, digits and single hyphens, at most 50 characters");
+        v.check(req.tenancyModel() == null || TENANCY.contains(req.tenancyModel()), "tenancy_model",
+                "one of shared, dedicated");
+        v.check(req.billingMode() == null || BILLING.contains(req.billingMode()), "billing_mode",
+                "one of single, assigned, pooled");
+        if (req.pooledSeatLimit() != null) {
+            v.check("pooled".equals(req.billingMode()), "pooled_seat_limit", "only with billing_mode pooled");
+            v.check(req.pooledSeatLimit() >= 1 && req.pooledSeatLimit() <= 1_000_000, "pooled_seat_limit",
+                    "from 1 to 1000000");
+        }
+        checkMetadata(req.metadata(), v);
+        if (req.region() != null) {
+            v.check(req.region().length() <= 40, "region", "at most 40 characters");
+        }
+        if (p.isService()) {
+            if (req.owner() == null) {
+                v.add("owner", "required when a service creates a workspace");
+            } else {
+                v.check(req.owner().userId() != null && !req.owner().userId().isBlank()
+                        && req.owner().userId().length() <= 255, "owner.user_id", "required, at most 255 characters");
+                v.check(validEmail(req.owner().email()), "owner.email", "required, an email address");
+                v.check(req.owner().name() == null || req.owner().name().length() <= 100, "owner.name",
+                        "at most 100 characters");
+            }
+        } else if (req.owner() != null) {
+            v.add("owner", "only service principals name an owner; the caller owns what they create");
+        }
+        v.throwIfAny();
+    }
+
+    static boolean validEmail(String email) {
+        return email != null && email.length() <= 254 && email.matches("[^@\\s]+@[^@\\s]+");
+    }
+
+    static void checkMetadata(Map<String, String> metadata, Violations v) {
+        if (metadata == null) {
+            return;
+        }
+        v.check(metadata.size() <= 50, "metadata", "at most 50 keys");
+        for (Map.Entry<String, String> e : metadata.entrySet()) {
+            v.check(!e.getKey().isEmpty() && e.getKey().length() <= 40, "metadata." + e.getKey(),
+                    "keys are 1 to 40 characters");
+            v.check(e.getValue() != null && e.getValue().length() <= 500, "metadata." + e.getKey(),
+                    "values are strings of at most 500 characters");
+        }
+    }
+
+    private Uni<WorkspaceView> insert(Caller caller, CreateWorkspaceRequest req, String organizationId) {
+        Principal p = caller.principal();
+        return access.organization(caller, organizationId, OrgPermission.CREATE_WORKSPACE).flatMap(grant -> {
+            Organization org = grant.organization();
+            String name = req.name() == null ? "Untitled" : req.name();
+            Uni<String> slug = req.slug() != null ? Uni.createFrom().item(req.slug())
+                    : freeSlug(org.id, Slugs.fromName(name, "workspace"));
+            return slug.flatMap(s -> {
+                Workspace ws = new Workspace();
+                ws.id = cells.newId("ws");
+                ws.organizationId = org.id;
+                ws.name = name;
+                ws.slug = s;
+                ws.description = req.description();
+                ws.region = cells.region();
+                ws.tenancyModel = req.tenancyModel() == null ? "shared" : req.tenancyModel();
+                ws.status = WorkspaceStatus.PROVISIONING.wire();
+                ws.billingMode = req.billingMode() == null ? "single" : req.billingMode();
+                ws.plan = "free";
+                ws.pooledSeatLimit = "pooled".equals(ws.billingMode)
+                        ? (req.pooledSeatLimit() != null ? req.pooledSeatLimit() : planMembers(ws.plan))
+                        : null;
+                ws.settings = WorkspaceMapper.stored(req.settings());
+                ws.metadata = req.metadata() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(req.metadata());
+                ws.createdAt = Clock.now();
+                ws.updatedAt = ws.createdAt;
+                ws.createdBy = caller.actor();
+                ws.updatedBy = caller.actor();
+                WorkspaceMember owner = new WorkspaceMember();
+                owner.id = cells.newId("mem");
+                owner.workspaceId = ws.id;
+                owner.userId = p.isService() ? req.owner().userId() : p.id();
+                owner.email = p.isService() ? req.owner().email() : p.email();
+                owner.name = p.isService() ? req.owner().name() : p.name();
+                owner.role = Role.OWNER.wire();
+                owner.joinedAt = ws.createdAt;
+                owner.invitedBy = p.isService() ? caller.actor() : null;
+                var run = provisioning.planCreate(ws);
+                return ws.persist()
+                        .chain(() -> owner.persist())
+                        .chain(() -> provisioning.persist(run))
+                        .chain(() -> Panache.getSession().chain(sess -> sess.flush()))
+                        .chain(() -> {
+                            WorkspaceView view = WorkspaceMapper.view(ws, org.name);
+                            return events.append("workspace.created", caller.actor(), caller.requestId(),
+                                    new EventLog.Subject(org.id, ws.id, "workspace", ws.id), null, view)
+                                    .chain(() -> events.append("member.added", caller.actor(), caller.requestId(),
+                                            new EventLog.Subject(org.id, ws.id, "member", owner.id), null,
+                                            Map.of("user_id", owner.userId, "role", owner.role)))
+                                    .replaceWith(view);
+                        });
+            });
+        });
+    }
+
+    int planMembers(String plan) {
+        PlansConfig.Plan config = plans.plans().get(plan);
+        return config == null ? 5 : config.maxMembers();
+    }
+
+    private Uni<String> freeSlug(String organizationId, String base) {
+        return Workspace.<Workspace>find("organizationId = ?1 and (slug = ?2 or slug like ?3)", organizationId, base,
+                base + "-%").list().map(rows -> {
+                    Set<String> taken = new HashSet<>();
+                    rows.forEach(w -> taken.add(w.slug));
+                    for (int n = 1;; n++) {
+                        if (!taken.contains(Slugs.candidate(base, n))) {
+                            return Slugs.candidate(base, n);
+                        }
+                    }
+                });
+    }
+
+    // ---------------------------------------------------------------- read
+
+    Uni<WorkspaceView> load(String id) {
+        return Workspace.<Workspace>findById(id).flatMap(ws -> ws == null
+                ? Uni.createFrom().failure(ApiException.notFound())
+                : Organization.<Organization>findById(ws.organizationId)
+                        .map(org -> WorkspaceMapper.view(ws, org == null ? null : org.name)));
+    }
+
+    public Uni<Found> get(Caller caller, String id) {
+        return Panache.withSession(() -> access.workspace(caller, id, Permission.WORKSPACE_READ)
+                .flatMap(g -> Organization.<Organization>findById(g.workspace().organizationId)
+                        .map(org -> WorkspaceMapper.view(g.workspace(), org.name)))
+                .map(view -> new Found(view, etags.of(view))));
+    }
+
+    public record ListQuery(String organizationId, String status, Boolean archived, String region, String q,
+            Map<String, String> metadata, String sort, int limit, String cursor) {
+    }
+
+    /** Lists workspaces: the caller's memberships, or every workspace of an organization when one is named. */
+    public Uni<Page<WorkspaceView>> list(Caller caller, ListQuery query, boolean wholeOrganization) {
+        Principal p = caller.principal();
+        Uni<Void> gate = wholeOrganization
+                ? Panache.withSession(() -> access.organization(caller, query.organizationId(), OrgPermission.READ))
+                        .replaceWithVoid()
+                : Uni.createFrom().voidItem();
+        return gate.chain(() -> Panache.withSession(() -> {
+            StringBuilder sql = new StringBuilder("select w.* from workspaces w where true");
+            Map<String, Object> params = new HashMap<>();
+            if (!wholeOrganization && p.isUser()) {
+                sql.append(" and exists (select 1 from workspace_members m where m.workspace_id = w.id"
+                        + " and m.user_id = :user)");
+                params.put("user", p.id());
+            } else if (!wholeOrganization && !p.hasScope(Principal.SCOPE_WORKSPACES_READ)) {
+                return Uni.createFrom().item(new Page<WorkspaceView>(List.of(), null));
+            }
+            if (query.organizationId() != null) {
+                sql.append(" and w.organization_id = :org");
+                params.put("org", query.organizationId());
+            }
+            if (query.status() != null) {
+                sql.append(" and w.status = :status");
+                params.put("status", query.status());
+            } else {
+                sql.append(" and w.status <> 'deleted'");
+            }
+            if (query.archived() != null) {
+                sql.append(query.archived() ? " and w.status = 'archived'" : " and w.status <> 'archived'");
+            }
+            if (query.region() != null) {
+                sql.append(" and w.region = :region");
+                params.put("region", query.region());
+            }
+            if (query.q() != null) {
+                sql.append(" and lower(w.name) like :q");
+                params.put("q", query.q().toLowerCase().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                        + "%");
+            }
+            if (!query.metadata().isEmpty()) {
+                sql.append(" and w.metadata @> cast(:meta as jsonb)");
+                params.put("meta", write(query.metadata()));
+            }
+            String sort = query.sort();
+            boolean byName = sort.endsWith("name");
+            boolean desc = sort.startsWith("-");
+            String column = byName ? "w.name" : "w.created_at";
+            String op = desc ? "<" : ">";
+            if (query.cursor() != null) {
+                List<String> after = Paging.decode(query.cursor(), "workspaces:" + sort, 2);
+                sql.append(" and (").append(column).append(", w.id) ").append(op).append(" (:after, :afterId)");
+                params.put("after", byName ? after.get(0) : parseInstant(after.get(0)));
+                params.put("afterId", after.get(1));
+            }
+            String dir = desc ? " desc" : " asc";
+            sql.append(" order by ").append(column).append(dir).append(", w.id").append(dir)
+                    .append(" limit ").append(query.limit());
+            return Panache.getSession().chain(s -> {
+                var nq = s.createNativeQuery(sql.toString(), Workspace.class);
+                params.forEach(nq::setParameter);
+                return nq.getResultList();
+            }).flatMap(rows -> withOrganizationNames(rows)).map(views -> {
+                String next = null;
+                if (views.size() == query.limit()) {
+                    WorkspaceView last = views.get(views.size() - 1);
+                    next = Paging.encode("workspaces:" + sort,
+                            byName ? last.name() : last.createdAt().toString(), last.id());
+                }
+                return new Page<>(views, next);
+            });
+        }));
+    }
+
+    private static Instant parseInstant(String raw) {
+        try {
+            return Instant.parse(raw);
+        } catch (RuntimeException e) {
+            throw ApiException.invalidCursor();
+        }
+    }
+
+    private Uni<List<WorkspaceView>> withOrganizationNames(List<Workspace> rows) {
+        if (rows.isEmpty()) {
+            return Uni.createFrom().item(List.of());
+        }
+        Set<String> orgIds = new HashSet<>();
+        rows.forEach(w -> orgIds.add(w.organizationId));
+        return Organization.<Organization>list("id in ?1", orgIds).map(orgs -> {
+            Map<String, String> names = new HashMap<>();
+            orgs.forEach(o -> names.put(o.id, o.name));
+            List<WorkspaceView> out = new ArrayList<>(rows.size());
+            rows.forEach(w -> out.add(WorkspaceMapper.view(w, names.get(w.organizationId))));
+            return out;
+        });
+    }
+
+    // ---------------------------------------------------------------- update
+
+    public Uni<Found> patch(Caller caller, String id, JsonNode rawPatch, String ifMatch) {
+        ObjectNode patch = MergePatch.requireObject(rawPatch, PATCHABLE);
+        Principal p = caller.principal();
+        if (patch.has("plan") && !(p.platformAdmin() || (p.isService() && p.scopes().contains(Principal.SCOPE_ADMIN)))) {
+            throw ApiException.forbidden("Only atrium:admin services and platform admins change a plan.");
+        }
+        return mutate(caller, id, Permission.WORKSPACE_UPDATE, ifMatch, "workspace.updated", (ws, orgName) -> {
+            WorkspaceStatus.requireWritable(ws);
+            WorkspaceView current = WorkspaceMapper.view(ws, orgName);
+            ObjectNode editable = json.createObjectNode();
+            editable.put("name", ws.name);
+            editable.put("description", ws.description);
+            editable.put("billing_mode", ws.billingMode);
+            if (ws.pooledSeatLimit != null) {
+                editable.put("pooled_seat_limit", ws.pooledSeatLimit);
+            }
+            editable.set("settings", json.valueToTree(current.settings()));
+            editable.set("metadata", json.valueToTree(current.metadata()));
+            editable.put("plan", ws.plan);
+            JsonNode merged = MergePatch.apply(editable, patch);
+            return applyMerged(ws, merged, patch);
+        });
+    }
+
+    /** Validates the merged representation as a whole, then writes it. Returns the seats check when needed. */
+    private Uni<Void> applyMerged(Workspace ws, JsonNode merged, ObjectNode patch) {
+        Violations v = new Violations();
+        JsonNode name = merged.get("name");
+        v.check(name != null && name.isTextual() && !name.asText().isBlank() && name.asText().length() <= 50, "name",
+                "required, 1 to 50 characters");
+        JsonNode description = merged.get("description");
+        v.check(description == null || description.isNull()
+                || (description.isTextual() && description.asText().length() <= 200), "description",
+                "a string of at most 200 characters, or null");
+        JsonNode billing = merged.get("billing_mode");
+        v.check(billing != null && billing.isTextual() && BILLING.contains(billing.asText()), "billing_mode",
+                "required, one of single, assigned, pooled");
+        JsonNode plan = merged.get("plan");
+        v.check(plan != null && plan.isTextual() && PLANS.contains(plan.asText()), "plan",
+                "required, one of free, team, enterprise");
+        JsonNode limit = merged.get("pooled_seat_limit");
+        boolean pooled = billing != null && "pooled".equals(billing.asText());
+        if (limit != null && !limit.isNull()) {
+            v.check(limit.isInt() && limit.asInt() >= 1 && limit.asInt() <= 1_000_000, "pooled_seat_limit",
+                    "an integer from 1 to 1000000");
+            v.check(pooled || !patch.has("pooled_seat_limit"), "pooled_seat_limit", "only with billing_mode pooled");
+        }
+        JsonNode settings = merged.get("settings");
+        if (settings == null || !settings.isObject()) {
+            v.add("settings", "required, an object");
+        } else {
+            settings.fieldNames().forEachRemaining(
+                    f -> v.check(f.equals("cicd_enforced_default"), "settings." + f, "unknown setting"));
+            JsonNode cicd = settings.get("cicd_enforced_default");
+            v.check(cicd == null || cicd.isBoolean(), "settings.cicd_enforced_default", "a boolean");
+        }
+        JsonNode metadata = merged.get("metadata");
+        Map<String, String> meta = new LinkedHashMap<>();
+        if (metadata == null || !metadata.isObject()) {
+            v.add("metadata", "required, an object of strings");
+        } else {
+            metadata.fields().forEachRemaining(e -> {
+                if (e.getValue().isTextual()) {
+                    meta.put(e.getKey(), e.getValue().asText());
+                } else {
+                    v.add("metadata." + e.getKey(), "values are strings");
+                }
+            });
+            checkMetadata(meta, v);
+        }
+        v.throwIfAny();
+        ws.name = name.asText();
+        ws.description = description == null || description.isNull() ? null : description.asText();
+        ws.billingMode = billing.asText();
+        ws.plan = plan.asText();
+        Integer newLimit = pooled ? (limit != null && !limit.isNull() ? limit.asInt() : planMembers(ws.plan)) : null;
+        ws.settings = Map.of("cicd_enforced_default", settings.path("cicd_enforced_default").asBoolean(false));
+        ws.metadata = meta;
+        if (newLimit != null && !newLimit.equals(ws.pooledSeatLimit)) {
+            ws.pooledSeatLimit = newLimit;
+            return WorkspaceMember.count("workspaceId", ws.id).map(used -> {
+                if (used > newLimit) {
+                    throw ApiException.conflict("seat_limit_below_usage",
+                            "pooled_seat_limit " + newLimit + " is below the " + used + " seats in use.");
+                }
+                return null;
+            });
+        }
+        ws.pooledSeatLimit = newLimit;
+        return Uni.createFrom().voidItem();
+    }
+
+    public Uni<Found> archive(Caller caller, String id, boolean archive) {
+        return mutate(caller, id, Permission.WORKSPACE_UPDATE, null,
+                archive ? "workspace.archived" : "workspace.unarchived", (ws, orgName) -> {
+                    if (archive) {
+                        if (WorkspaceStatus.FROZEN.wire().equals(ws.status)) {
+                            WorkspaceStatus.requireWritable(ws);
+                        }
+                        WorkspaceStatus.transition(ws, WorkspaceStatus.ARCHIVED);
+                        ws.archivedAt = Clock.now();
+                    } else {
+                        if (!WorkspaceStatus.ARCHIVED.wire().equals(ws.status)) {
+                            throw ApiException.invalidTransition(ws.status, WorkspaceStatus.ACTIVE.wire());
+                        }
+                        WorkspaceStatus.transition(ws, WorkspaceStatus.ACTIVE);
+                        ws.archivedAt = null;
+                    }
+                    return Uni.createFrom().voidItem();
+                });
+    }
+
+    /**
+     * Freeze and unfreeze. A freeze set by a service or platform admin can only be lifted by one of those;
+     * {@code frozen_by} records which kind of principal set it.
+     */
+    public Uni<Found> changeStatus(Caller caller, String id, StatusChangeRequest body) {
+        StatusChangeRequest req = body == null ? new StatusChangeRequest(null, null) : body;
+        Violations v = new Violations();
+        v.check("frozen".equals(req.status()) || "active".equals(req.status()), "status", "one of frozen, active");
+        if ("frozen".equals(req.status())) {
+            v.check(req.reason() != null && !req.reason().isBlank() && req.reason().length() <= 500, "reason",
+                    "required when freezing, at most 500 characters");
+        } else if (req.reason() != null) {
+            v.check(req.reason().length() <= 500, "reason", "at most 500 characters");
+        }
+        v.throwIfAny();
+        Principal p = caller.principal();
+        boolean freeze = "frozen".equals(req.status());
+        return mutate(caller, id, Permission.STATUS_FREEZE, null, freeze ? "workspace.frozen" : "workspace.unfrozen",
+                (ws, orgName) -> {
+                    if (freeze) {
+                        WorkspaceStatus.transition(ws, WorkspaceStatus.FROZEN);
+                        ws.frozenReason = req.reason();
+                        ws.frozenAt = Clock.now();
+                        ws.frozenBy = p.isService() ? "SERVICE" : p.platformAdmin() ? "PLATFORM_ADMIN" : "USER";
+                    } else {
+                        if (!WorkspaceStatus.FROZEN.wire().equals(ws.status)) {
+                            throw ApiException.invalidTransition(ws.status, WorkspaceStatus.ACTIVE.wire());
+                        }
+                        if (!"USER".equals(ws.frozenBy) && p.isUser() && !p.platformAdmin()) {
+                            throw ApiException.forbidden(
+                                    "This freeze was set by a service or platform admin; only one of those lifts it.");
+                        }
+                        WorkspaceStatus.transition(ws, WorkspaceStatus.ACTIVE);
+                        ws.frozenReason = null;
+                        ws.frozenAt = null;
+                        ws.frozenBy = null;
+                    }
+                    return Uni.createFrom().voidItem();
+                });
+    }
+
+    interface Change {
+        Uni<Void> apply(Workspace ws, String organizationName);
+    }
+
+    /**
+     * The shape of every workspace write: authorize, check If-Match against the current representation, apply,
+     * and, when anything changed, bump the version and append one event, all in one transaction.
+     */
+    private Uni<Found> mutate(Caller caller, String id, Permission permission, String ifMatch, String eventType,
+            Change change) {
+        return Panache.withTransaction(() -> access.workspace(caller, id, permission).flatMap(g -> {
+            Workspace ws = g.workspace();
+            return Organization.<Organization>findById(ws.organizationId).flatMap(org -> {
+                WorkspaceView before = WorkspaceMapper.view(ws, org.name);
+                ETags.requireMatch(ifMatch, etags.of(before));
+                return change.apply(ws, org.name).chain(() -> {
+                    WorkspaceView unchanged = WorkspaceMapper.view(ws, org.name);
+                    if (unchanged.equals(before)) {
+                        return Uni.createFrom().item(new Found(before, etags.of(before)));
+                    }
+                    ws.updatedAt = Clock.now();
+                    ws.updatedBy = caller.actor();
+                    return Panache.getSession().chain(s -> s.flush()).chain(() -> {
+                        WorkspaceView after = WorkspaceMapper.view(ws, org.name);
+                        return events.append(eventType, caller.actor(), caller.requestId(),
+                                new EventLog.Subject(ws.organizationId, ws.id, "workspace", ws.id), before, after)
+                                .replaceWith(new Found(after, etags.of(after)));
+                    });
+                });
+            });
+        }));
+    }
+
+    private String write(Object value) {
+        try {
+            return json.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package dev.atrium.workspace.dto;
+
+import java.time.Instant;
+import java.util.Map;
+
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+import dev.atrium.common.security.Actor;
+
+@Schema(name = "Workspace")
+public record WorkspaceView(
+        @Schema(enumeration = "workspace") String object,
+        String id,
+        String organizationId,
+        String organizationName,
+        String name,
+        String slug,
+        @Schema(nullable = true) String description,
+        String region,
+        @Schema(enumeration = { "shared", "dedicated" }) String tenancyModel,
+        @Schema(enumeration = { "provisioning", "active", "failed", "frozen", "archived", "deleting", "deleted" }) String status,
+        boolean archived,
+        @Schema(nullable = true) Instant archivedAt,
+        @Schema(nullable = true) String frozenReason,
+        @Schema(nullable = true) Instant frozenAt,
+        @Schema(nullable = true, enumeration = { "USER", "SERVICE", "PLATFORM_ADMIN" }) String frozenBy,
+        @Schema(enumeration = { "single", "assigned", "pooled" }) String billingMode,
+        @Schema(nullable = true) Integer pooledSeatLimit,
+        @Schema(enumeration = { "free", "team", "enterprise" }) String plan,
+        WorkspaceSettings settings,
+        Map<String, String> metadata,
+        Instant createdAt,
+        Instant updatedAt,
+        Actor createdBy,
+        Actor updatedBy,
+        @Schema(nullable = true) String provisioningRunId,
+        @Schema(nullable = true) Instant deletedAt,
+        @Schema(nullable = true) Instant purgeAt,
+        long version) {
+}
