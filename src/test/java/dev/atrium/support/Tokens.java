@@ -78,4 +78,24 @@ public final class Tokens {
         return header + "." + payload + ".";
     }
 
+
+    /** Signs an arbitrary payload with the trusted key, bypassing the builder's defaults (for example no exp). */
+    public static String signRaw(String payloadJson) {
+        try {
+            String configured = org.eclipse.microprofile.config.ConfigProvider.getConfig()
+                    .getValue("smallrye.jwt.sign.key", String.class);
+            String body = configured.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+            java.security.PrivateKey key = java.security.KeyFactory.getInstance("RSA")
+                    .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(Base64.getDecoder().decode(body)));
+            Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+            String signingInput = b64.encodeToString("{\"alg\":\"RS256\",\"typ\":\"JWT\"}".getBytes(StandardCharsets.UTF_8))
+                    + "." + b64.encodeToString(payloadJson.getBytes(StandardCharsets.UTF_8));
+            java.security.Signature sig = java.security.Signature.getInstance("SHA256withRSA");
+            sig.initSign(key);
+            sig.update(signingInput.getBytes(StandardCharsets.UTF_8));
+            return signingInput + "." + b64.encodeToString(sig.sign());
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }

@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 
 import dev.atrium.common.db.DbErrors;
+import dev.atrium.common.web.AllowedMethods;
 import dev.atrium.common.web.RequestIds;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
@@ -31,6 +32,12 @@ public class ProblemMapper {
 
     private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
     public static final String TYPE_BASE = "https://atrium.dev/problems/";
+
+    private final AllowedMethods allowedMethods;
+
+    public ProblemMapper(AllowedMethods allowedMethods) {
+        this.allowedMethods = allowedMethods;
+    }
 
     @ServerExceptionMapper
     public Response api(ApiException e, HttpServerRequest request) {
@@ -104,6 +111,9 @@ public class ProblemMapper {
         int status = e.getResponse().getStatus();
         Map<String, String> headers = new LinkedHashMap<>();
         String allow = e.getResponse().getHeaderString(HttpHeaders.ALLOW);
+        if (allow == null && status == 405) {
+            allow = allowedMethods.allow(request.path());
+        }
         if (allow != null) {
             headers.put(HttpHeaders.ALLOW, allow);
         }
