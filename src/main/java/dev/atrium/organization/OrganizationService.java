@@ -180,9 +180,16 @@ public class OrganizationService {
         }));
     }
 
+    /**
+     * {@code rows} comes from {@code range(0, limit)}, whose last index is inclusive: up to {@code limit + 1} rows.
+     * The extra row is not shown; it only says that a next page exists, so the last page never links to an empty one.
+     */
     static <T> Page<T> page(List<T> rows, int limit, java.util.function.Function<T, String> cursorOf) {
-        String next = rows.size() == limit ? cursorOf.apply(rows.get(rows.size() - 1)) : null;
-        return new Page<>(rows, next);
+        if (rows.size() <= limit) {
+            return new Page<>(rows, null);
+        }
+        List<T> shown = List.copyOf(rows.subList(0, limit));
+        return new Page<>(shown, cursorOf.apply(shown.get(limit - 1)));
     }
 
     @WithSession

@@ -360,9 +360,13 @@ public class WorkspaceService {
                 params.put("q", query.q().toLowerCase().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                         + "%");
             }
-            if (!query.metadata().isEmpty()) {
-                sql.append(" and w.metadata @> cast(:meta as jsonb)");
-                params.put("meta", write(query.metadata()));
+            int m = 0;
+            for (Map.Entry<String, String> e : query.metadata().entrySet()) {
+                sql.append(" and w.metadata @> jsonb_build_object(cast(:mk").append(m).append(" as text), cast(:mv")
+                        .append(m).append(" as text))");
+                params.put("mk" + m, e.getKey());
+                params.put("mv" + m, e.getValue());
+                m++;
             }
             String sort = query.sort();
             boolean byName = sort.endsWith("name");

@@ -1,6 +1,10 @@
 package dev.atrium.common.db;
 
+import java.sql.SQLException;
 import java.util.Optional;
+
+import org.hibernate.JDBCException;
+import org.hibernate.exception.ConstraintViolationException;
 
 import dev.atrium.common.problem.ApiException;
 import io.vertx.pgclient.PgException;
@@ -29,13 +33,42 @@ public final class DbErrors {
         return Optional.empty();
     }
 
+    /** The SQLState of the first database error in the cause chain, whichever layer wrapped it. */
+    public static Optional<String> sqlState(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof PgException pg) {
+                return Optional.ofNullable(pg.getSqlState());
+            }
+            if (c instanceof JDBCException jdbc && jdbc.getSQLState() != null) {
+                return Optional.of(jdbc.getSQLState());
+            }
+            if (c instanceof SQLException sql && sql.getSQLState() != null) {
+                return Optional.of(sql.getSQLState());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The violated constraint's name, from the driver's error or Hibernate's translation of it. */
+    public static Optional<String> constraint(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof PgException pg && pg.getConstraint() != null) {
+                return Optional.of(pg.getConstraint());
+            }
+            if (c instanceof ConstraintViolationException cve && cve.getConstraintName() != null) {
+                return Optional.of(cve.getConstraintName());
+            }
+        }
+        return Optional.empty();
+    }
+
     public static boolean isUniqueViolation(Throwable t, String constraint) {
-        return pg(t).filter(pg -> UNIQUE_VIOLATION.equals(pg.getSqlState())
-                && (constraint == null || constraint.equals(pg.getConstraint()))).isPresent();
+        return sqlState(t).filter(UNIQUE_VIOLATION::equals).isPresent()
+                && (constraint == null || constraint(t).filter(constraint::equals).isPresent());
     }
 
     public static boolean isLockTimeout(Throwable t) {
-        return pg(t).filter(pg -> LOCK_NOT_AVAILABLE.equals(pg.getSqlState())).isPresent();
+        return sqlState(t).filter(LOCK_NOT_AVAILABLE::equals).isPresent();
     }
 
     /** Last line of defence for database errors that a service did not map itself. */
@@ -43,7 +76,7 @@ public final class DbErrors {
         if (t instanceof ApiException api) {
             return api;
         }
-        return pg(t).map(pg -> switch (pg.getSqlState()) {
+        return sqlState(t).map(state -> switch (state) {
             case UNIQUE_VIOLATION -> ApiException.conflict("conflict", "The resource already exists.");
             case "40001", "40P01" -> ApiException.conflict("conflict", "A concurrent request got there first; retry.");
             default -> null;
