@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.atrium.audit.dto.EventView;
+import dev.atrium.common.paging.Page;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.security.Access;
@@ -25,16 +26,13 @@ public class AuditService {
         this.access = access;
     }
 
-    public record Page(List<EventView> items, String nextCursor) {
-    }
-
     public static EventView view(Event e) {
         return new EventView("event", e.id, e.type, e.occurredAt, e.actor, e.organizationId, e.workspaceId,
                 new EventView.Resource(e.resourceType, e.resourceId), e.before, e.after, e.requestId);
     }
 
     @WithSession
-    public Uni<Page> audit(Caller caller, String workspaceId, String type, String actorId, String since, int limit,
+    public Uni<Page<EventView>> audit(Caller caller, String workspaceId, String type, String actorId, String since, int limit,
             String cursor) {
         Instant sinceAt = null;
         if (since != null) {
@@ -83,15 +81,10 @@ public class AuditService {
                         .append(" and id < ?").append(params.size()).append("))");
             }
             q.append(" order by occurredAt desc, id desc");
-            return Event.<Event>find(q.toString(), params.toArray()).range(0, limit).list().map(rows -> {
-                List<EventView> views = rows.stream().map(AuditService::view).toList();
-                String next = null;
-                if (views.size() == limit) {
-                    EventView last = views.get(views.size() - 1);
-                    next = Paging.encode("audit:" + workspaceId, last.occurredAt().toString(), last.id());
-                }
-                return new Page(views, next);
-            });
+            // range() is inclusive: limit + 1 rows, the last only telling whether a next page exists.
+            return Event.<Event>find(q.toString(), params.toArray()).range(0, limit).list()
+                    .map(rows -> Page.of(rows.stream().map(AuditService::view).toList(), limit,
+                            last -> Paging.encode("audit:" + workspaceId, last.occurredAt().toString(), last.id())));
         });
     }
 }

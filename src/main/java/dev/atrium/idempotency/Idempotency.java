@@ -95,7 +95,7 @@ public class Idempotency {
                     return session.createNativeQuery("set local lock_timeout = 0").executeUpdate()
                             .chain(work::get)
                             .call(result -> session.createNativeQuery("update idempotency_keys set status = :s,"
-                                    + " response_headers = cast(:hd as jsonb), response_body = :b where principal = :p"
+                                    + " response_headers = cast(cast(:hd as text) as jsonb), response_body = :b where principal = :p"
                                     + " and method = 'POST' and path = :path and idempotency_key = :k")
                                     .setParameter("s", result.status())
                                     .setParameter("hd", write(result.headers()))

@@ -14,6 +14,7 @@ import dev.atrium.cell.Cells;
 import dev.atrium.common.Slugs;
 import dev.atrium.common.db.DbErrors;
 import dev.atrium.common.json.MergePatch;
+import dev.atrium.common.paging.Page;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.problem.Violations;
@@ -57,9 +58,6 @@ public class OrganizationService {
         this.events = events;
         this.idempotency = idempotency;
         this.json = json;
-    }
-
-    public record Page<T>(List<T> items, String nextCursor) {
     }
 
     /**
@@ -167,29 +165,17 @@ public class OrganizationService {
                 q.append(" and exists (select 1 from OrganizationMember m where m.organizationId = o.id and m.userId = ?")
                         .append(params.size()).append(")");
             } else if (p.isService() && !p.hasScope(Principal.SCOPE_WORKSPACES_READ)) {
-                return Uni.createFrom().item(new Page<>(List.of(), null));
+                return Uni.createFrom().item(new Page<OrganizationView>(List.of(), null));
             }
             if (after != null) {
                 params.add(after.get(0));
                 q.append(" and o.id < ?").append(params.size());
             }
             q.append(" order by o.id desc");
-            return Organization.<Organization>find(q.toString(), params.toArray()).range(0, limit).list()
-                    .map(rows -> page(rows.stream().map(OrganizationMapper::view).toList(), limit,
+            return Organization.<Organization>find(q.toString(), params.toArray()).range(0, limit) /* inclusive: limit + 1 rows */.list()
+                    .map(rows -> Page.of(rows.stream().map(OrganizationMapper::view).toList(), limit,
                             v -> Paging.encode("orgs", v.id())));
         }));
-    }
-
-    /**
-     * {@code rows} comes from {@code range(0, limit)}, whose last index is inclusive: up to {@code limit + 1} rows.
-     * The extra row is not shown; it only says that a next page exists, so the last page never links to an empty one.
-     */
-    static <T> Page<T> page(List<T> rows, int limit, java.util.function.Function<T, String> cursorOf) {
-        if (rows.size() <= limit) {
-            return new Page<>(rows, null);
-        }
-        List<T> shown = List.copyOf(rows.subList(0, limit));
-        return new Page<>(shown, cursorOf.apply(shown.get(limit - 1)));
     }
 
     @WithSession
@@ -239,8 +225,8 @@ public class OrganizationService {
             List<String> after = cursor == null ? null : Paging.decode(cursor, "org-members:" + id, 1);
             String q = "organizationId = ?1" + (after != null ? " and userId > ?2" : "") + " order by userId";
             Object[] params = after != null ? new Object[] { id, after.get(0) } : new Object[] { id };
-            return OrganizationMember.<OrganizationMember>find(q, params).range(0, limit).list()
-                    .map(rows -> page(rows.stream().map(OrganizationMapper::view).toList(), limit,
+            return OrganizationMember.<OrganizationMember>find(q, params).range(0, limit) /* inclusive: limit + 1 rows */.list()
+                    .map(rows -> Page.of(rows.stream().map(OrganizationMapper::view).toList(), limit,
                             v -> Paging.encode("org-members:" + id, v.userId())));
         });
     }

@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -20,6 +19,7 @@ import dev.atrium.cell.Cells;
 import dev.atrium.common.Slugs;
 import dev.atrium.common.db.DbErrors;
 import dev.atrium.common.json.MergePatch;
+import dev.atrium.common.paging.Page;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.problem.Violations;
@@ -80,9 +80,6 @@ public class WorkspaceService {
         this.provisioning = provisioning;
         this.plans = plans;
         this.metrics = metrics;
-    }
-
-    public record Page<T>(List<T> items, String nextCursor) {
     }
 
     public record Found(WorkspaceView view, String etag) {
@@ -381,20 +378,14 @@ public class WorkspaceService {
             }
             String dir = desc ? " desc" : " asc";
             sql.append(" order by ").append(column).append(dir).append(", w.id").append(dir)
-                    .append(" limit ").append(query.limit());
+                    .append(" limit ").append(query.limit() + 1);
             return Panache.getSession().chain(s -> {
                 var nq = s.createNativeQuery(sql.toString(), Workspace.class);
                 params.forEach(nq::setParameter);
                 return nq.getResultList();
-            }).flatMap(rows -> withOrganizationNames(rows)).map(views -> {
-                String next = null;
-                if (views.size() == query.limit()) {
-                    WorkspaceView last = views.get(views.size() - 1);
-                    next = Paging.encode("workspaces:" + sort,
-                            byName ? last.name() : last.createdAt().toString(), last.id());
-                }
-                return new Page<>(views, next);
-            });
+            }).flatMap(rows -> withOrganizationNames(rows)).map(views -> Page.of(views, query.limit(),
+                    last -> Paging.encode("workspaces:" + sort,
+                            byName ? last.name() : last.createdAt().toString(), last.id())));
         }));
     }
 
@@ -607,13 +598,5 @@ public class WorkspaceService {
                 });
             });
         }));
-    }
-
-    private String write(Object value) {
-        try {
-            return json.writeValueAsString(value);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
