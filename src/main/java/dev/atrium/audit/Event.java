@@ -2,6 +2,7 @@ package dev.atrium.audit;
 
 import java.time.Instant;
 
+import org.hibernate.annotations.Immutable;
 import org.hibernate.annotations.JdbcTypeCode;
 import org.hibernate.type.SqlTypes;
 
@@ -14,8 +15,9 @@ import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 
-/** One row of the append-only event log. The {@code txid} column is filled by PostgreSQL and read only by SQL. */
+/** One row of the append-only event log (immutable: Hibernate never dirty-checks or updates it). The {@code txid} column is filled by PostgreSQL and read only by SQL. */
 @Entity
+@Immutable
 @Table(name = "events")
 public class Event extends PanacheEntityBase {
     @Id

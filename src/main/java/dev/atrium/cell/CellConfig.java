@@ -19,4 +19,10 @@ public interface CellConfig {
 
     /** Peer cells: region to base URL. */
     Map<String, String> peers();
+
+    /**
+     * Peer cells as one value, {@code eu-west-1=https://...,ap-southeast-2=https://...}: the form an environment
+     * variable ({@code ATRIUM_CELL_PEER_LIST}) can carry, since variable names cannot hold a region's hyphens.
+     */
+    Optional<String> peerList();
 }

@@ -19,6 +19,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 @ApplicationScoped
 public class Cells {
 
+    static final String REGION = "[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?";
+
     private final String region;
     private final String code;
     private final Optional<String> baseUrl;
@@ -27,14 +29,29 @@ public class Cells {
 
     public Cells(CellConfig config) {
         this.region = config.region();
-        if (!region.matches("[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?")) {
+        if (!region.matches(REGION)) {
             throw new IllegalStateException("atrium.cell.region must be a lower-case region name, got: " + region);
         }
         this.code = Ids.cellCode(region);
         this.baseUrl = config.baseUrl().map(Cells::trimSlash);
         this.peers = new TreeMap<>();
         config.peers().forEach((r, url) -> peers.put(r, trimSlash(url)));
+        config.peerList().ifPresent(list -> {
+            for (String entry : list.split(",")) {
+                String[] kv = entry.trim().split("=", 2);
+                if (kv.length != 2 || kv[0].isBlank() || kv[1].isBlank()) {
+                    throw new IllegalStateException("atrium.cell.peer-list entries are region=url, got: " + entry);
+                }
+                peers.put(kv[0].trim(), trimSlash(kv[1].trim()));
+            }
+        });
         peers.remove(region);
+        for (String peer : peers.keySet()) {
+            if (!peer.matches(REGION)) {
+                throw new IllegalStateException("peer region '" + peer + "' is not a region name (an environment"
+                        + " variable cannot spell hyphens: use ATRIUM_CELL_PEER_LIST)");
+            }
+        }
         regionByCode.put(code, region);
         for (String peer : peers.keySet()) {
             String previous = regionByCode.put(Ids.cellCode(peer), peer);

@@ -214,8 +214,9 @@ public class WorkspaceResource {
     @Operation(operationId = "archiveWorkspace", summary = "Archive a workspace")
     @APIResponse(responseCode = "200", description = "Archived",
             content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
-    public Uni<Response> archive(@PathParam("workspace_id") String id) {
-        return workspaces.archive(callers.current(), id, true).map(WorkspaceResource::ok);
+    public Uni<Response> archive(@PathParam("workspace_id") String id,
+            @HeaderParam(Idempotency.HEADER) String idempotencyKey) {
+        return workspaces.archive(callers.current(), id, true, idempotencyKey);
     }
 
     @POST
@@ -223,8 +224,9 @@ public class WorkspaceResource {
     @Operation(operationId = "unarchiveWorkspace", summary = "Bring an archived workspace back")
     @APIResponse(responseCode = "200", description = "Active again",
             content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
-    public Uni<Response> unarchive(@PathParam("workspace_id") String id) {
-        return workspaces.archive(callers.current(), id, false).map(WorkspaceResource::ok);
+    public Uni<Response> unarchive(@PathParam("workspace_id") String id,
+            @HeaderParam(Idempotency.HEADER) String idempotencyKey) {
+        return workspaces.archive(callers.current(), id, false, idempotencyKey);
     }
 
     @PATCH

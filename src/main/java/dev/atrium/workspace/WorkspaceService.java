@@ -417,10 +417,12 @@ public class WorkspaceService {
     public Uni<Found> patch(Caller caller, String id, JsonNode rawPatch, String ifMatch) {
         ObjectNode patch = MergePatch.requireObject(rawPatch, PATCHABLE);
         Principal p = caller.principal();
-        if (patch.has("plan") && !(p.platformAdmin() || (p.isService() && p.scopes().contains(Principal.SCOPE_ADMIN)))) {
-            throw ApiException.forbidden("Only atrium:admin services and platform admins change a plan.");
-        }
         return mutate(caller, id, Permission.WORKSPACE_UPDATE, ifMatch, "workspace.updated", (ws, orgName) -> {
+            // Checked after access, so a caller outside the workspace still gets 404, never a hint.
+            if (patch.has("plan") && !(p.platformAdmin()
+                    || (p.isService() && p.scopes().contains(Principal.SCOPE_ADMIN)))) {
+                throw ApiException.forbidden("Only atrium:admin services and platform admins change a plan.");
+            }
             WorkspaceStatus.requireWritable(ws);
             WorkspaceView current = WorkspaceMapper.view(ws, orgName);
             ObjectNode editable = json.createObjectNode();
@@ -506,7 +508,13 @@ public class WorkspaceService {
         return Uni.createFrom().voidItem();
     }
 
-    public Uni<Found> archive(Caller caller, String id, boolean archive) {
+    /** Archive or unarchive, guarded by an optional {@code Idempotency-Key} like every POST. */
+    public Uni<Response> archive(Caller caller, String id, boolean archive, String idempotencyKey) {
+        return idempotency.run(caller, idempotencyKey, Map.of("archive", archive), () -> archiveNow(caller, id, archive)
+                .map(found -> new Idempotency.Result(200, found.view()).header("ETag", found.etag())));
+    }
+
+    private Uni<Found> archiveNow(Caller caller, String id, boolean archive) {
         return mutate(caller, id, Permission.WORKSPACE_UPDATE, null,
                 archive ? "workspace.archived" : "workspace.unarchived", (ws, orgName) -> {
                     if (archive) {

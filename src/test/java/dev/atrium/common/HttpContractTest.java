@@ -6,7 +6,6 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.matchesPattern;
 import static org.hamcrest.Matchers.not;
-import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.startsWith;
 
 import java.util.Map;
@@ -135,6 +134,26 @@ class HttpContractTest {
     }
 
     @Test
+    void theDevTokenEndpointExistsOnlyInDevMode() {
+        given().get("/dev/token").then().statusCode(404);
+    }
+
+    @Test
+    void workspaceCreationsAreCounted() {
+        String token = Tokens.user(Tokens.unique("metric"));
+        double before = createdCounter();
+        Api.as(token).body(Map.of()).post("/v1/workspaces").then().statusCode(202);
+        org.junit.jupiter.api.Assertions.assertEquals(before + 1, createdCounter(), 0.0001);
+        given().get("/q/metrics").then().body(containsString("http_server_requests_seconds_count"));
+    }
+
+    private static double createdCounter() {
+        String metrics = given().get("/q/metrics").asString();
+        return metrics.lines().filter(l -> l.startsWith("atrium_workspaces_created_total"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    @Test
     void healthAndMetricsAndOpenApiAnswer() {
         given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
         given().get("/q/metrics").then().statusCode(200).body(containsString("atrium_workspaces"));
@@ -142,6 +161,6 @@ class HttpContractTest {
                 .body("components.securitySchemes.bearer.scheme", equalTo("bearer"))
                 .body("paths.'/v1/workspaces'.post.operationId", equalTo("createWorkspace"));
         given().get("/q/swagger-ui/").then().statusCode(200);
-        given().get("/q/health/started").then().statusCode(notNullValue() == null ? 0 : 200);
+        given().get("/q/health/started").then().statusCode(200);
     }
 }

@@ -88,4 +88,18 @@ class IdempotencyTest {
                 .forEach(r -> assertEquals("idempotency_key_in_use", r.jsonPath().getString("code")));
         assertEquals(1, db.count("select count(*) from workspace_members where user_id = $1", sub));
     }
+
+    @Test
+    void archiveHonoursTheKeyToo() {
+        String token = Tokens.user(Tokens.unique("arch"));
+        Map<String, Object> ws = Api.activeWorkspace(token);
+        String key = UUID.randomUUID().toString();
+        Api.as(token).header("Idempotency-Key", key).post("/v1/workspaces/" + ws.get("id") + "/archive").then()
+                .statusCode(200).body("status", equalTo("archived"));
+        // Without the key a second archive is refused; with it the first answer is replayed.
+        Api.as(token).header("Idempotency-Key", key).post("/v1/workspaces/" + ws.get("id") + "/archive").then()
+                .statusCode(200).header("Idempotent-Replayed", "true").body("status", equalTo("archived"));
+        Api.as(token).post("/v1/workspaces/" + ws.get("id") + "/archive").then().statusCode(409);
+        assertEquals(1, db.events(ws.get("id"), "workspace.archived"));
+    }
 }
