@@ -17,6 +17,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.atrium.common.db.DbErrors;
+import dev.atrium.common.db.Shield;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.problem.FieldError;
 import dev.atrium.common.security.Caller;
@@ -66,7 +67,7 @@ public class Idempotency {
      */
     public Uni<Response> run(Caller caller, String key, Object request, Supplier<Uni<Result>> work) {
         if (key == null) {
-            return Panache.withTransaction(work).map(this::toResponse);
+            return Shield.of(() -> Panache.withTransaction(work)).map(this::toResponse);
         }
         if (key.isEmpty() || key.length() > 255 || !key.chars().allMatch(c -> c >= 0x21 && c <= 0x7e)) {
             return Uni.createFrom().failure(ApiException.validation(List.of(new FieldError(HEADER,
@@ -75,7 +76,7 @@ public class Idempotency {
         String path = caller.pathAndQuery().split("\\?", 2)[0];
         String hash = hash(request);
         String principal = caller.principal().key();
-        return Panache.withTransaction(() -> Panache.getSession().chain(session -> session
+        return Shield.of(() -> Panache.withTransaction(() -> Panache.getSession().chain(session -> session
                 .createNativeQuery("set local lock_timeout = " + lockTimeoutMillis).executeUpdate()
                 .chain(() -> session.createNativeQuery("delete from idempotency_keys where principal = :p and method = 'POST'"
                         + " and path = :path and idempotency_key = :k and expires_at < now()")
@@ -103,7 +104,7 @@ public class Idempotency {
                                     .setParameter("p", principal).setParameter("path", path).setParameter("k", key)
                                     .executeUpdate())
                             .map(this::toResponse);
-                })))
+                }))))
                 .onFailure(DbErrors::isLockTimeout)
                 .transform(e -> ApiException.conflict("idempotency_key_in_use",
                         "A request with this Idempotency-Key is still in progress; retry shortly."));

@@ -13,6 +13,7 @@ import dev.atrium.audit.EventLog;
 import dev.atrium.cell.Cells;
 import dev.atrium.common.Slugs;
 import dev.atrium.common.db.DbErrors;
+import dev.atrium.common.db.Shield;
 import dev.atrium.common.json.MergePatch;
 import dev.atrium.common.paging.Page;
 import dev.atrium.common.paging.Paging;
@@ -71,7 +72,7 @@ public class OrganizationService {
 
     /** The personal organization of {@code userId}, for a service that creates a workspace on a user's behalf. */
     public Uni<Organization> ensurePersonalFor(Caller caller, String userId, String email, String name) {
-        return Uni.createFrom().deferred(() -> Panache.withTransaction(() -> Organization
+        return Shield.of(() -> Panache.withTransaction(() -> Organization
                 .<Organization>find("personal = true and personalOwner = ?1", userId).firstResult()
                 .flatMap(existing -> existing != null ? Uni.createFrom().item(existing)
                         : insert(caller, "Personal", null, true, new Owner(userId, email, name)))))
@@ -185,7 +186,7 @@ public class OrganizationService {
 
     public Uni<OrganizationView> patch(Caller caller, String id, JsonNode rawPatch, String ifMatch) {
         ObjectNode patch = MergePatch.requireObject(rawPatch, PATCHABLE);
-        return Uni.createFrom().deferred(() -> Panache.withTransaction(() -> access
+        return Shield.of(() -> Panache.withTransaction(() -> access
                 .organization(caller, id, OrgPermission.UPDATE)
                 .flatMap(g -> {
                     Organization org = g.organization();
@@ -246,7 +247,7 @@ public class OrganizationService {
                 .check(req.name() == null || req.name().length() <= 100, "name", "at most 100 characters")
                 .check(userId.length() <= 255, "user_id", "at most 255 characters")
                 .throwIfAny();
-        return Panache.withTransaction(() -> access.organization(caller, id, OrgPermission.MANAGE_MEMBERS)
+        return Shield.of(() -> Panache.withTransaction(() -> access.organization(caller, id, OrgPermission.MANAGE_MEMBERS)
                 .flatMap(g -> OrganizationMember.<OrganizationMember>findById(new OrganizationMember.Key(id, userId))
                         .flatMap(existing -> {
                             Role current = existing == null ? null : Role.parse(existing.role).orElse(null);
@@ -282,12 +283,12 @@ public class OrganizationService {
                                                     before, after).replaceWith(after);
                                         });
                             });
-                        })));
+                        }))));
     }
 
     public Uni<Void> removeMember(Caller caller, String id, String userId) {
         boolean self = caller.principal().isUser() && caller.principal().id().equals(userId);
-        return Panache.withTransaction(() -> access
+        return Shield.of(() -> Panache.withTransaction(() -> access
                 .organization(caller, id, self ? OrgPermission.READ : OrgPermission.MANAGE_MEMBERS)
                 .flatMap(g -> OrganizationMember.<OrganizationMember>findById(new OrganizationMember.Key(id, userId))
                         .flatMap(existing -> {
@@ -307,7 +308,7 @@ public class OrganizationService {
                                             new EventLog.Subject(id, null, "organization_member", userId), before,
                                             null))
                                     .replaceWithVoid();
-                        })));
+                        }))));
     }
 
     private static void requireMayGrant(Caller caller, Role callerRole, Role current, Role target) {
