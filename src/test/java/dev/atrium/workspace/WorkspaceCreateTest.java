@@ -271,4 +271,23 @@ class WorkspaceCreateTest {
         Api.as(token).get("/v1/workspaces/" + unknownCell.replace("zzzz", dev.atrium.common.id.Ids.cellCode("us-east-1")))
                 .then().statusCode(404).body("code", anyOf(equalTo("not_found")));
     }
+
+    @Test
+    void aUserJoinsAtMostTheConfiguredNumberOfWorkspaces() {
+        String sub = Tokens.unique("joiner");
+        String token = Tokens.user(sub);
+        String org = Api.organization(token, "Many " + System.nanoTime()).get("id").toString();
+        db.rows("insert into workspaces (id, organization_id, name, slug, region, tenancy_model, status, billing_mode,"
+                + " plan, settings, metadata, created_at, updated_at, created_by, updated_by)"
+                + " select 'ws_lim' || g || substr(md5(random()::text), 1, 8), $1, 'w' || g, 'lim-' || g, 'us-east-1',"
+                + " 'shared', 'active', 'single', 'free', '{}', '{}', now(), now(), '{}', '{}'"
+                + " from generate_series(1, 99) g", org);
+        db.rows("insert into workspace_members (id, workspace_id, user_id, role, joined_at)"
+                + " select 'mem_' || md5(w.id), w.id, $2, 'owner', now() from workspaces w"
+                + " where w.organization_id = $1", org, sub);
+        Api.as(token).body(Map.of("organization_id", org)).post("/v1/workspaces").then().statusCode(202);
+        Api.as(token).body(Map.of("organization_id", org)).post("/v1/workspaces").then().statusCode(403)
+                .body("code", equalTo("limit_exceeded"));
+        assertEquals(100, db.count("select count(*) from workspace_members where user_id = $1", sub));
+    }
 }
