@@ -102,4 +102,24 @@ class IdempotencyTest {
         Api.as(token).post("/v1/workspaces/" + ws.get("id") + "/archive").then().statusCode(409);
         assertEquals(1, db.events(ws.get("id"), "workspace.archived"));
     }
+
+    @Inject
+    dev.atrium.idempotency.IdempotencyJanitor janitor;
+
+    @Test
+    void expiredKeysAreForgottenAndPurged() throws Throwable {
+        String sub = Tokens.unique("old");
+        String token = Tokens.user(sub);
+        String key = UUID.randomUUID().toString();
+        Api.as(token).header("Idempotency-Key", key).body(Map.of("name", "Day one")).post("/v1/workspaces").then()
+                .statusCode(202);
+        db.rows("update idempotency_keys set expires_at = now() - interval '1 second' where idempotency_key = $1", key);
+        // Past 24 h the key names nothing: the same key starts a new request.
+        Api.as(token).header("Idempotency-Key", key).body(Map.of("name", "Day two")).post("/v1/workspaces").then()
+                .statusCode(202).header("Idempotent-Replayed", (String) null);
+        db.rows("update idempotency_keys set expires_at = now() - interval '1 second' where idempotency_key = $1", key);
+        int removed = io.quarkus.vertx.VertxContextSupport.subscribeAndAwait(() -> janitor.purgeExpired());
+        assertTrue(removed >= 1);
+        assertEquals(0, db.count("select count(*) from idempotency_keys where idempotency_key = $1", key));
+    }
 }
