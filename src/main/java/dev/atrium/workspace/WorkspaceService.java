@@ -69,12 +69,15 @@ public class WorkspaceService {
     private final PlansConfig plans;
     private final MeterRegistry metrics;
     private final int maxJoinedWorkspaces;
+    private final Seats seats;
 
     public WorkspaceService(Cells cells, Access access, EventLog events, Idempotency idempotency, ObjectMapper json,
             OrganizationService organizations, ProvisioningService provisioning, PlansConfig plans,
             MeterRegistry metrics,
-            @ConfigProperty(name = "atrium.limits.max-joined-workspaces", defaultValue = "100") int maxJoinedWorkspaces) {
+            @ConfigProperty(name = "atrium.limits.max-joined-workspaces", defaultValue = "100") int maxJoinedWorkspaces,
+            Seats seats) {
         this.maxJoinedWorkspaces = maxJoinedWorkspaces;
+        this.seats = seats;
         this.cells = cells;
         this.access = access;
         this.events = events;
@@ -531,7 +534,8 @@ public class WorkspaceService {
         ws.metadata = meta;
         if (newLimit != null && !newLimit.equals(ws.pooledSeatLimit)) {
             ws.pooledSeatLimit = newLimit;
-            return WorkspaceMember.count("workspaceId", ws.id).map(used -> {
+            // Seats are members plus pending invitations, counted under the row lock invites take.
+            return seats.lockAndCount(ws.id, Clock.now()).map(used -> {
                 if (used > newLimit) {
                     throw ApiException.conflict("seat_limit_below_usage",
                             "pooled_seat_limit " + newLimit + " is below the " + used + " seats in use.");

@@ -1,0 +1,16 @@
+package dev.atrium.invitation;
+
+import java.time.Instant;
+
+import dev.atrium.invitation.dto.InvitationView;
+
+/** Entities never cross HTTP: the one place an invitation turns into a view. */
+public final class InvitationMapper {
+    private InvitationMapper() {
+    }
+
+    public static InvitationView view(Invitation i, Instant now) {
+        return new InvitationView("invitation", i.id, i.workspaceId, i.email, i.role, i.effectiveStatus(now),
+                i.expiresAt, i.invitedBy, i.createdAt);
+    }
+}

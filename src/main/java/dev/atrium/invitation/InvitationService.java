@@ -1,0 +1,692 @@
+package dev.atrium.invitation;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.atrium.audit.EventLog;
+import dev.atrium.cell.Cells;
+import dev.atrium.common.db.DbErrors;
+import dev.atrium.common.db.Shield;
+import dev.atrium.common.id.Ids;
+import dev.atrium.common.paging.Page;
+import dev.atrium.common.paging.Paging;
+import dev.atrium.common.problem.ApiException;
+import dev.atrium.common.problem.Violations;
+import dev.atrium.common.security.Access;
+import dev.atrium.common.security.Actor;
+import dev.atrium.common.security.Caller;
+import dev.atrium.common.security.Permission;
+import dev.atrium.common.security.Principal;
+import dev.atrium.common.security.Role;
+import dev.atrium.common.time.Clock;
+import dev.atrium.common.web.ETags;
+import dev.atrium.common.web.RequestIds;
+import dev.atrium.idempotency.Idempotency;
+import dev.atrium.invitation.dto.InvitationView;
+import dev.atrium.invitation.dto.InviteRequest;
+import dev.atrium.member.MemberMapper;
+import dev.atrium.member.WorkspaceMember;
+import dev.atrium.member.dto.MemberView;
+import dev.atrium.workspace.Seats;
+import dev.atrium.workspace.Workspace;
+import dev.atrium.workspace.WorkspaceStatus;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.ws.rs.core.Response;
+
+/**
+ * Invitations: invite, resend, accept, decline, revoke and the lists. Every change of an invitation or of the seats it
+ * holds runs under the workspace row lock ({@link Seats#lock}), so seat counts, the hourly invite budget and the
+ * single use of a token are decided one request at a time per workspace.
+ */
+@ApplicationScoped
+public class InvitationService {
+
+    static final Set<String> INVITABLE = Set.of("admin", "member", "viewer");
+    static final Set<String> STATUSES = Set.of("pending", "accepted", "revoked", "expired", "declined");
+    static final String TOKEN_PREFIX = "atrinv";
+    static final int TOKEN_RANDOM_LENGTH = Ids.BODY_LENGTH - Ids.CELL_CODE_LENGTH; // 26 base62 characters, 154 bits
+    static final int MIN_TTL = 60;
+    static final int MAX_TTL = 30 * 24 * 3600;
+    static final long WINDOW_SECONDS = 3600;
+    static final String PENDING_EMAIL_CONSTRAINT = "invitations_pending_email_key";
+    static final String SEALED = "token_sealed";
+    private static final String ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Cells cells;
+    private final Access access;
+    private final EventLog events;
+    private final Idempotency idempotency;
+    private final Seats seats;
+    private final ETags etags;
+    private final ObjectMapper json;
+    private final int ratePerHour;
+    private final int defaultTtl;
+    private final SecretKeySpec sealKey;
+    private final String cellCode;
+
+    public InvitationService(Cells cells, Access access, EventLog events, Idempotency idempotency, Seats seats,
+            ETags etags, ObjectMapper json,
+            @ConfigProperty(name = "atrium.invitations.rate-limit-per-hour", defaultValue = "20") int ratePerHour,
+            @ConfigProperty(name = "atrium.invitations.default-ttl-seconds", defaultValue = "604800") int defaultTtl,
+            @ConfigProperty(name = "atrium.invitations.token-seal-key") Optional<String> sealKey) {
+        this.cells = cells;
+        this.access = access;
+        this.events = events;
+        this.idempotency = idempotency;
+        this.seats = seats;
+        this.etags = etags;
+        this.json = json;
+        this.ratePerHour = ratePerHour;
+        this.defaultTtl = defaultTtl;
+        this.sealKey = new SecretKeySpec(sealKey.filter(k -> !k.isBlank()).map(k -> sha256(k.getBytes(
+                StandardCharsets.UTF_8))).orElseGet(InvitationService::randomKey), "AES");
+        this.cellCode = Ids.cellCode(cells.region());
+    }
+
+    public record Found(InvitationView view, String etag) {
+    }
+
+    record Budget(long used, long resetSeconds) {
+    }
+
+    // ---------------------------------------------------------------- invite
+
+    public Uni<Response> invite(Caller caller, String workspaceId, InviteRequest body, String idempotencyKey) {
+        InviteRequest req = body == null ? new InviteRequest(null, null, null) : body;
+        Violations v = new Violations();
+        v.check(validEmail(req.email()), "email", "required, an email address of at most 254 characters");
+        v.check(req.role() != null && INVITABLE.contains(req.role()), "role", "required, one of admin, member, viewer");
+        v.check(req.ttlSeconds() == null || (req.ttlSeconds() >= MIN_TTL && req.ttlSeconds() <= MAX_TTL),
+                "ttl_seconds", "from " + MIN_TTL + " to " + MAX_TTL);
+        v.throwIfAny();
+        String email = req.email().trim();
+        Role role = Role.parse(req.role()).orElseThrow();
+        int ttl = req.ttlSeconds() == null ? defaultTtl : req.ttlSeconds();
+        return idempotency.run(caller, idempotencyKey, req, () -> inviteNow(caller, workspaceId, email, role, ttl))
+                .onFailure(t -> DbErrors.isUniqueViolation(t, PENDING_EMAIL_CONSTRAINT))
+                .transform(t -> alreadyMember())
+                .map(this::unseal);
+    }
+
+    private Uni<Idempotency.Result> inviteNow(Caller caller, String workspaceId, String email, Role role, int ttl) {
+        Instant now = Clock.now();
+        return lockedGrant(caller, workspaceId).flatMap(grant -> {
+            requireGrantable(caller.principal(), grant.role(), role);
+            Workspace ws = grant.workspace();
+            WorkspaceStatus.requireWritable(ws);
+            return budget(ws.id, now)
+                    .chain(budget -> {
+                        if (budget.used() >= ratePerHour) {
+                            throw rateLimited(budget);
+                        }
+                        return requireNotInvolved(ws.id, email, now)
+                                .chain(() -> expireStale(caller, ws, email, now))
+                                .chain(() -> seats.used(ws.id, now))
+                                .chain(used -> {
+                                    seats.requireWithin(ws, used + 1);
+                                    Invitation inv = new Invitation();
+                                    inv.id = cells.newId("inv");
+                                    inv.workspaceId = ws.id;
+                                    inv.email = email;
+                                    inv.role = role.wire();
+                                    inv.status = Invitation.PENDING;
+                                    inv.ttlSeconds = ttl;
+                                    inv.expiresAt = now.plusSeconds(ttl);
+                                    inv.invitedBy = caller.actor();
+                                    inv.inviterId = caller.principal().id();
+                                    inv.createdAt = now;
+                                    inv.updatedAt = now;
+                                    String token = newToken();
+                                    inv.tokenHash = hash(token);
+                                    return inv.<Invitation>persist()
+                                            .chain(() -> events.append("invitation.created", caller.actor(),
+                                                    caller.requestId(), subject(ws, inv), null,
+                                                    InvitationMapper.view(inv, now)))
+                                            .map(e -> {
+                                                long reset = budget.used() == 0 ? WINDOW_SECONDS : budget.resetSeconds();
+                                                return new Idempotency.Result(201, sealed(inv, now, token))
+                                                        .header("Location", "/v1/workspaces/" + ws.id
+                                                                + "/invitations/" + inv.id)
+                                                        .header("RateLimit-Limit", String.valueOf(ratePerHour))
+                                                        .header("RateLimit-Remaining",
+                                                                String.valueOf(ratePerHour - budget.used() - 1))
+                                                        .header("RateLimit-Reset", String.valueOf(reset));
+                                            });
+                                });
+                    });
+        });
+    }
+
+    /**
+     * Takes the workspace row lock before anything reads the workspace, so its status, plan and limits as read here
+     * hold until commit. Locking a row the caller may not see reveals nothing: the answer is still Access's.
+     */
+    private Uni<Access.WorkspaceGrant> lockedGrant(Caller caller, String workspaceId) {
+        return seats.lock(workspaceId)
+                .chain(() -> access.workspace(caller, workspaceId, Permission.MEMBERS_INVITE));
+    }
+
+    /** Invitations created for the workspace in the last hour, and seconds until the oldest of them leaves the window. */
+    private Uni<Budget> budget(String workspaceId, Instant now) {
+        return Panache.getSession().chain(s -> s.createNativeQuery("select count(*), cast(coalesce(ceil(extract(epoch"
+                + " from (min(created_at) + interval '1 hour' - :now))), 0) as bigint) from invitations"
+                + " where workspace_id = :id and created_at > :since", Object[].class)
+                .setParameter("id", workspaceId).setParameter("now", now)
+                .setParameter("since", now.minusSeconds(WINDOW_SECONDS))
+                .getSingleResult())
+                .map(row -> new Budget(((Number) row[0]).longValue(), Math.max(1, ((Number) row[1]).longValue())));
+    }
+
+    private ApiException rateLimited(Budget budget) {
+        return new ApiException(429, "rate_limited", "This workspace has sent " + ratePerHour
+                + " invitations in the last hour, the most allowed; retry after " + budget.resetSeconds() + " s.")
+                .header("Retry-After", String.valueOf(budget.resetSeconds()))
+                .header("RateLimit-Limit", String.valueOf(ratePerHour))
+                .header("RateLimit-Remaining", "0")
+                .header("RateLimit-Reset", String.valueOf(budget.resetSeconds()));
+    }
+
+    /** 409 {@code already_member} when the email belongs to a member or has an open invitation here. */
+    private Uni<Void> requireNotInvolved(String workspaceId, String email, Instant now) {
+        return Panache.getSession().chain(s -> s.createNativeQuery("select (select count(*) from workspace_members"
+                + " where workspace_id = :id and lower(email) = lower(:e)) + (select count(*) from invitations"
+                + " where workspace_id = :id and status = 'pending' and expires_at > :now and lower(email) = lower(:e))",
+                Long.class)
+                .setParameter("id", workspaceId).setParameter("e", email).setParameter("now", now).getSingleResult())
+                .map(n -> {
+                    if (n > 0) {
+                        throw alreadyMember();
+                    }
+                    return null;
+                });
+    }
+
+    private static ApiException alreadyMember() {
+        return ApiException.conflict("already_member",
+                "This email already belongs to a member or has a pending invitation in this workspace.");
+    }
+
+    /**
+     * A pending invitation past its expiry is stored as expired once a new one replaces it, so the one-open-invitation
+     * index holds. Flushed at once: Hibernate would otherwise insert the new row before updating the old one.
+     */
+    private Uni<Void> expireStale(Caller caller, Workspace ws, String email, Instant now) {
+        return Invitation.<Invitation>list("workspaceId = ?1 and status = ?2 and expiresAt <= ?3 and lower(email) = ?4",
+                ws.id, Invitation.PENDING, now, email.toLowerCase()).chain(stale -> {
+                    Uni<Void> chain = Uni.createFrom().voidItem();
+                    for (Invitation inv : stale) {
+                        chain = chain.chain(() -> {
+                            InvitationView before = InvitationMapper.view(inv, now);
+                            inv.status = Invitation.EXPIRED;
+                            inv.updatedAt = now;
+                            return events.append("invitation.expired", Actor.SYSTEM, caller.requestId(),
+                                    subject(ws, inv), before, InvitationMapper.view(inv, now)).replaceWithVoid();
+                        });
+                    }
+                    return chain.chain(() -> Panache.getSession().chain(s -> s.flush()));
+                });
+    }
+
+    // ---------------------------------------------------------------- resend
+
+    public Uni<Response> resend(Caller caller, String workspaceId, String invitationId, String idempotencyKey) {
+        return idempotency.run(caller, idempotencyKey, Map.of("invitation_id", String.valueOf(invitationId)),
+                () -> resendNow(caller, workspaceId, invitationId))
+                .onFailure(t -> DbErrors.isUniqueViolation(t, PENDING_EMAIL_CONSTRAINT))
+                .transform(t -> alreadyMember())
+                .map(this::unseal);
+    }
+
+    private Uni<Idempotency.Result> resendNow(Caller caller, String workspaceId, String invitationId) {
+        Instant now = Clock.now();
+        return lockedGrant(caller, workspaceId).flatMap(grant -> {
+            Workspace ws = grant.workspace();
+            return child(ws.id, invitationId).chain(inv -> {
+                WorkspaceStatus.requireWritable(ws);
+                requireGrantable(caller.principal(), grant.role(), Role.parse(inv.role).orElseThrow());
+                String shown = inv.effectiveStatus(now);
+                if (!Invitation.PENDING.equals(shown) && !Invitation.EXPIRED.equals(shown)) {
+                    throw ApiException.conflict("conflict", "The invitation is " + shown + "; only pending or expired"
+                            + " invitations can be resent.").extension("current_status", shown);
+                }
+                InvitationView before = InvitationMapper.view(inv, now);
+                // An expired invitation coming back takes a seat again and must not duplicate a newer one.
+                Uni<Void> room = inv.open(now) ? Uni.createFrom().voidItem()
+                        : requireNotInvolved(ws.id, inv.email, now)
+                                .chain(() -> seats.used(ws.id, now))
+                                .map(used -> {
+                                    seats.requireWithin(ws, used + 1);
+                                    return null;
+                                });
+                return room.chain(() -> {
+                    String token = newToken();
+                    inv.tokenHash = hash(token);
+                    inv.status = Invitation.PENDING;
+                    inv.expiresAt = now.plusSeconds(inv.ttlSeconds);
+                    inv.invitedBy = caller.actor();
+                    inv.inviterId = caller.principal().id();
+                    inv.updatedAt = now;
+                    return Panache.getSession().chain(s -> s.flush())
+                            .chain(() -> events.append("invitation.resent", caller.actor(), caller.requestId(),
+                                    subject(ws, inv), before, InvitationMapper.view(inv, now)))
+                            .map(e -> new Idempotency.Result(200, sealed(inv, now, token)));
+                });
+            });
+        });
+    }
+
+    // ---------------------------------------------------------------- accept and decline
+
+    /**
+     * Accepts by token. The token names its home cell, so another cell's token is redirected there. Idempotency is
+     * scoped to the path with the token masked, and to a hash of the token, so the token is stored nowhere.
+     */
+    public Uni<Response> accept(Caller caller, String token, String idempotencyKey) {
+        requireVerifiedUser(caller.principal());
+        routeToken(caller, token);
+        String tokenHash = hash(token);
+        return idempotency.run(masked(caller), idempotencyKey, Map.of("token_sha256", tokenHash),
+                () -> acceptNow(caller, tokenHash));
+    }
+
+    private Uni<Idempotency.Result> acceptNow(Caller caller, String tokenHash) {
+        Instant now = Clock.now();
+        Principal p = caller.principal();
+        return lockedByToken(tokenHash).chain(inv -> {
+            if (!inv.open(now) || !inv.email.equalsIgnoreCase(p.email())) {
+                throw ApiException.notFound();
+            }
+            return Workspace.<Workspace>findById(inv.workspaceId).chain(ws -> {
+                WorkspaceStatus.requireWritable(ws);
+                return WorkspaceMember.<WorkspaceMember>find("workspaceId = ?1 and userId = ?2", ws.id, p.id())
+                        .firstResult()
+                        .chain(existing -> {
+                            if (existing != null) {
+                                throw alreadyMember();
+                            }
+                            return requireInviterMayStillGrant(ws, inv);
+                        })
+                        // The invitation already holds its seat; a plan lowered since may no longer have room.
+                        .chain(() -> seats.used(ws.id, now))
+                        .chain(used -> {
+                            seats.requireWithin(ws, used);
+                            return seats.requireJoinBudget(p.id());
+                        })
+                        .chain(() -> {
+                            InvitationView before = InvitationMapper.view(inv, now);
+                            WorkspaceMember m = new WorkspaceMember();
+                            m.id = cells.newId("mem");
+                            m.workspaceId = ws.id;
+                            m.userId = p.id();
+                            m.email = p.email();
+                            m.name = p.name();
+                            m.role = inv.role;
+                            m.joinedAt = now;
+                            m.invitedBy = inv.invitedBy;
+                            inv.status = Invitation.ACCEPTED;
+                            inv.respondedAt = now;
+                            inv.memberId = m.id;
+                            inv.updatedAt = now;
+                            MemberView member = MemberMapper.view(m);
+                            return m.<WorkspaceMember>persist()
+                                    .chain(() -> Panache.getSession().chain(s -> s.flush()))
+                                    .chain(() -> events.append("invitation.accepted", caller.actor(),
+                                            caller.requestId(), subject(ws, inv), before,
+                                            InvitationMapper.view(inv, now)))
+                                    .chain(() -> events.append("member.added", caller.actor(), caller.requestId(),
+                                            new EventLog.Subject(ws.organizationId, ws.id, "member", m.id), null,
+                                            member))
+                                    .map(e -> new Idempotency.Result(200, member));
+                        });
+            });
+        });
+    }
+
+    public Uni<Response> decline(Caller caller, String token, String idempotencyKey) {
+        requireVerifiedUser(caller.principal());
+        routeToken(caller, token);
+        String tokenHash = hash(token);
+        return idempotency.run(masked(caller), idempotencyKey, Map.of("token_sha256", tokenHash), () -> {
+            Instant now = Clock.now();
+            return lockedByToken(tokenHash).chain(inv -> {
+                if (!inv.open(now) || !inv.email.equalsIgnoreCase(caller.principal().email())) {
+                    throw ApiException.notFound();
+                }
+                InvitationView before = InvitationMapper.view(inv, now);
+                inv.status = Invitation.DECLINED;
+                inv.respondedAt = now;
+                inv.updatedAt = now;
+                return Workspace.<Workspace>findById(inv.workspaceId)
+                        .chain(ws -> events.append("invitation.declined", caller.actor(), caller.requestId(),
+                                subject(ws, inv), before, InvitationMapper.view(inv, now)))
+                        .map(e -> new Idempotency.Result(200, InvitationMapper.view(inv, now)));
+            });
+        });
+    }
+
+    /**
+     * Finds the invitation of a token and takes its workspace's row lock before loading it, so two requests with one
+     * token see each other's outcome. Anything unknown is the same 404.
+     */
+    private Uni<Invitation> lockedByToken(String tokenHash) {
+        return Panache.getSession()
+                .chain(s -> s.createNativeQuery("select workspace_id from invitations where token_hash = :h",
+                        String.class).setParameter("h", tokenHash).getResultList())
+                .chain(ids -> {
+                    if (ids.isEmpty()) {
+                        return Uni.createFrom().<Invitation>failure(ApiException.notFound());
+                    }
+                    return seats.lock(ids.get(0))
+                            .chain(() -> Invitation.<Invitation>find("tokenHash", tokenHash).firstResult());
+                })
+                .map((Invitation inv) -> {
+                    if (inv == null) {
+                        throw ApiException.notFound(); // resent meanwhile: the old token is dead
+                    }
+                    return inv;
+                });
+    }
+
+    private static void requireVerifiedUser(Principal p) {
+        if (p.isApiKey()) {
+            throw Access.apiKeyNotAllowed();
+        }
+        if (!p.isUser()) {
+            throw ApiException.forbidden("Only users accept or decline invitations.");
+        }
+        if (!p.emailVerified() || p.email() == null) {
+            throw ApiException.forbidden("Verify your email address before answering invitations.");
+        }
+    }
+
+    /** A token that is not one of ours is simply not found; another cell's is sent there. */
+    private void routeToken(Caller caller, String token) {
+        if (token == null || !token.startsWith(TOKEN_PREFIX + "_")) {
+            throw ApiException.notFound();
+        }
+        cells.requireLocal(token, TOKEN_PREFIX, caller.pathAndQuery());
+    }
+
+    /** The caller with the token masked out of its path, for the idempotency record. */
+    private static Caller masked(Caller caller) {
+        return new Caller(caller.principal(), caller.requestId(), RequestIds.redact(caller.pathAndQuery()));
+    }
+
+    // ---------------------------------------------------------------- revoke
+
+    public Uni<Void> revoke(Caller caller, String invitationId) {
+        cells.requireLocal(invitationId, "inv", caller.pathAndQuery());
+        return Shield.of(() -> Panache.withTransaction(() -> Panache.getSession()
+                .chain(s -> s.createNativeQuery("select workspace_id from invitations where id = :id", String.class)
+                        .setParameter("id", invitationId).getResultList())
+                .chain(ids -> {
+                    if (ids.isEmpty()) {
+                        return Uni.createFrom().<Void>failure(ApiException.notFound());
+                    }
+                    return lockedGrant(caller, ids.get(0)).chain(grant -> child(grant.workspace().id, invitationId)
+                            .chain(found -> {
+                                Instant now = Clock.now();
+                                String shown = found.effectiveStatus(now);
+                                if (Invitation.REVOKED.equals(shown)) {
+                                    return Uni.createFrom().voidItem();
+                                }
+                                if (!Invitation.PENDING.equals(shown)) {
+                                    throw ApiException.conflict("conflict", "The invitation is " + shown
+                                            + "; only pending invitations can be revoked.")
+                                            .extension("current_status", shown);
+                                }
+                                InvitationView before = InvitationMapper.view(found, now);
+                                found.status = Invitation.REVOKED;
+                                found.respondedAt = now;
+                                found.updatedAt = now;
+                                return events.append("invitation.revoked", caller.actor(), caller.requestId(),
+                                        subject(grant.workspace(), found), before, InvitationMapper.view(found, now))
+                                        .replaceWithVoid();
+                            }));
+                })));
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    public record ListQuery(String status, int limit, String cursor) {
+    }
+
+    public Uni<Page<InvitationView>> list(Caller caller, String workspaceId, ListQuery query) {
+        return Panache.withSession(() -> access.workspace(caller, workspaceId, Permission.MEMBERS_INVITE)
+                .chain(grant -> {
+                    Instant now = Clock.now();
+                    StringBuilder where = new StringBuilder("workspaceId = :ws");
+                    Map<String, Object> params = new HashMap<>();
+                    params.put("ws", grant.workspace().id);
+                    if (Invitation.PENDING.equals(query.status())) {
+                        where.append(" and status = 'pending' and expiresAt > :now");
+                        params.put("now", now);
+                    } else if (Invitation.EXPIRED.equals(query.status())) {
+                        where.append(" and (status = 'expired' or (status = 'pending' and expiresAt <= :now))");
+                        params.put("now", now);
+                    } else if (query.status() != null) {
+                        where.append(" and status = :status");
+                        params.put("status", query.status());
+                    }
+                    return page("invitations:" + grant.workspace().id + ":" + query.status(), where, params, query,
+                            now);
+                }));
+    }
+
+    public Uni<Page<InvitationView>> pending(Caller caller, int limit, String cursor) {
+        Principal p = caller.principal();
+        requireVerifiedUser(p);
+        Instant now = Clock.now();
+        StringBuilder where = new StringBuilder("lower(email) = :email and status = 'pending' and expiresAt > :now"
+                + " and workspaceId in (select w.id from Workspace w where w.status not in ('deleting', 'deleted'))");
+        Map<String, Object> params = new HashMap<>();
+        params.put("email", p.email().toLowerCase());
+        params.put("now", now);
+        return Panache.withSession(() -> page("invitations:pending", where, params, new ListQuery(null, limit, cursor),
+                now));
+    }
+
+    private Uni<Page<InvitationView>> page(String scope, StringBuilder where, Map<String, Object> params,
+            ListQuery query, Instant now) {
+        if (query.cursor() != null) {
+            List<String> after = Paging.decode(query.cursor(), scope, 2);
+            where.append(" and (createdAt < :after or (createdAt = :after and id < :afterId))");
+            params.put("after", parseInstant(after.get(0)));
+            params.put("afterId", after.get(1));
+        }
+        return Invitation.<Invitation>find(where + " order by createdAt desc, id desc", params)
+                .range(0, query.limit()).list()
+                .map(rows -> {
+                    List<InvitationView> views = new ArrayList<>(rows.size());
+                    rows.forEach(i -> views.add(InvitationMapper.view(i, now)));
+                    return Page.of(views, query.limit(),
+                            last -> Paging.encode(scope, last.createdAt().toString(), last.id()));
+                });
+    }
+
+    public Uni<Found> get(Caller caller, String workspaceId, String invitationId) {
+        return Panache.withSession(() -> access.workspace(caller, workspaceId, Permission.MEMBERS_INVITE)
+                .chain(grant -> child(grant.workspace().id, invitationId))
+                .map(inv -> {
+                    InvitationView view = InvitationMapper.view(inv, Clock.now());
+                    return new Found(view, etags.of(view));
+                }));
+    }
+
+    /** A child is looked up under its parent: another workspace's invitation is as missing as an unknown one. */
+    private static Uni<Invitation> child(String workspaceId, String invitationId) {
+        return Invitation.<Invitation>find("workspaceId = ?1 and id = ?2", workspaceId, invitationId).firstResult()
+                .map(inv -> {
+                    if (inv == null) {
+                        throw ApiException.notFound();
+                    }
+                    return inv;
+                });
+    }
+
+    private static Instant parseInstant(String raw) {
+        try {
+            return Instant.parse(raw);
+        } catch (RuntimeException e) {
+            throw ApiException.invalidCursor();
+        }
+    }
+
+    // ---------------------------------------------------------------- rules
+
+    /**
+     * Nobody invites above their own role; {@code owner} is never invited; only the owner (or a platform admin)
+     * invites an admin.
+     */
+    static void requireGrantable(Principal p, Role inviterRole, Role invited) {
+        if (p.platformAdmin()) {
+            return;
+        }
+        if (!mayGrant(inviterRole, invited)) {
+            throw ApiException.forbidden("Your role may not invite someone as " + invited.wire() + ".");
+        }
+    }
+
+    private static boolean mayGrant(Role granter, Role invited) {
+        if (granter == null || invited == Role.OWNER || !Permission.MEMBERS_INVITE.grantedTo(granter)) {
+            return false;
+        }
+        return invited != Role.ADMIN || granter == Role.OWNER;
+    }
+
+    /** The role is checked again against whoever sent the invitation, as their role is now. */
+    private static Uni<Void> requireInviterMayStillGrant(Workspace ws, Invitation inv) {
+        if (inv.invitedBy != null && Boolean.TRUE.equals(inv.invitedBy.platformAdmin())) {
+            return Uni.createFrom().voidItem();
+        }
+        return WorkspaceMember.<WorkspaceMember>find("workspaceId = ?1 and userId = ?2", ws.id, inv.inviterId)
+                .firstResult()
+                .map(inviter -> {
+                    Role granter = inviter == null ? null : Role.parse(inviter.role).orElse(null);
+                    if (!mayGrant(granter, Role.parse(inv.role).orElseThrow())) {
+                        throw ApiException.forbidden("Whoever sent this invitation may no longer grant its role;"
+                                + " ask for a new invitation.");
+                    }
+                    return null;
+                });
+    }
+
+    static boolean validEmail(String email) {
+        return email != null && email.trim().length() <= 254 && email.trim().matches("[^@\\s]+@[^@\\s]+");
+    }
+
+    private static EventLog.Subject subject(Workspace ws, Invitation inv) {
+        return new EventLog.Subject(ws.organizationId, ws.id, "invitation", inv.id);
+    }
+
+    // ---------------------------------------------------------------- tokens
+
+    /** {@code atrinv_<cell code:4><random:26>}: base62, 154 random bits, routable to its cell like an id. */
+    String newToken() {
+        StringBuilder sb = new StringBuilder(TOKEN_PREFIX).append('_').append(cellCode);
+        for (int i = 0; i < TOKEN_RANDOM_LENGTH; i++) {
+            sb.append(ALPHABET.charAt(RANDOM.nextInt(62)));
+        }
+        return sb.toString();
+    }
+
+    /** The token has far more entropy than a guesser could search, so a plain SHA-256 is enough to store. */
+    static String hash(String token) {
+        return HexFormat.of().formatHex(sha256(token.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static byte[] sha256(byte[] input) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(input);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[] randomKey() {
+        byte[] key = new byte[32];
+        RANDOM.nextBytes(key);
+        return key;
+    }
+
+    /**
+     * The body that leaves the transaction, and so the one the idempotency record stores: the token travels sealed
+     * (AES-GCM with the configured key) and is opened again just before the response is sent, on replays too.
+     */
+    private ObjectNode sealed(Invitation inv, Instant now, String token) {
+        ObjectNode body = json.valueToTree(InvitationMapper.view(inv, now));
+        body.put(SEALED, seal(token));
+        return body;
+    }
+
+    private Response unseal(Response response) {
+        if (!(response.getEntity() instanceof String text) || !text.contains(SEALED)) {
+            return response;
+        }
+        try {
+            JsonNode node = json.readTree(text);
+            if (!(node instanceof ObjectNode body) || !body.hasNonNull(SEALED)) {
+                return response;
+            }
+            String sealedToken = body.remove(SEALED).asText();
+            body.put("token", open(sealedToken));
+            return Response.fromResponse(response).entity(json.writeValueAsString(body)).build();
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored invitation response unreadable", e);
+        }
+    }
+
+    private String seal(String token) {
+        try {
+            byte[] iv = new byte[12];
+            RANDOM.nextBytes(iv);
+            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            cipher.init(Cipher.ENCRYPT_MODE, sealKey, new GCMParameterSpec(128, iv));
+            byte[] sealedBytes = cipher.doFinal(token.getBytes(StandardCharsets.UTF_8));
+            byte[] out = new byte[iv.length + sealedBytes.length];
+            System.arraycopy(iv, 0, out, 0, iv.length);
+            System.arraycopy(sealedBytes, 0, out, iv.length, sealedBytes.length);
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(out);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** {@code null} when the record was sealed under another key (rotated, or another replica's fallback key). */
+    private String open(String sealedToken) {
+        try {
+            byte[] in = Base64.getUrlDecoder().decode(sealedToken);
+            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            cipher.init(Cipher.DECRYPT_MODE, sealKey, new GCMParameterSpec(128, in, 0, 12));
+            return new String(cipher.doFinal(in, 12, in.length - 12), StandardCharsets.UTF_8);
+        } catch (GeneralSecurityException | IllegalArgumentException e) {
+            return null;
+        }
+    }
+}

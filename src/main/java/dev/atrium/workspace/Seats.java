@@ -1,0 +1,88 @@
+package dev.atrium.workspace;
+
+import java.time.Instant;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import dev.atrium.common.problem.ApiException;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.FlushModeType;
+
+/**
+ * Seat accounting, shared by invites, accepts and seat-limit changes. Seats are members of every role plus pending,
+ * unexpired invitations. Counting and claiming happen under the workspace row lock, so concurrent invites and
+ * accepts of one workspace are decided one after another and never overshoot a limit. Must run in a transaction.
+ * The queries never flush the session: a caller may hold pending changes to the workspace it is checking.
+ */
+@ApplicationScoped
+public class Seats {
+
+    private final PlansConfig plans;
+    private final int maxJoinedWorkspaces;
+
+    public Seats(PlansConfig plans,
+            @ConfigProperty(name = "atrium.limits.max-joined-workspaces", defaultValue = "100") int maxJoinedWorkspaces) {
+        this.plans = plans;
+        this.maxJoinedWorkspaces = maxJoinedWorkspaces;
+    }
+
+    /** Takes the workspace row lock until the transaction ends. */
+    public Uni<Void> lock(String workspaceId) {
+        return Panache.getSession().chain(s -> s.createNativeQuery("select id from workspaces where id = :id for update")
+                .setParameter("id", workspaceId).setFlushMode(FlushModeType.COMMIT).getResultList()).replaceWithVoid();
+    }
+
+    /** Seats in use at {@code now}; call it after {@link #lock} for a count that stays true until commit. */
+    public Uni<Long> used(String workspaceId, Instant now) {
+        return Panache.getSession().chain(s -> s.createNativeQuery("select (select count(*) from workspace_members"
+                + " where workspace_id = :id) + (select count(*) from invitations where workspace_id = :id"
+                + " and status = 'pending' and expires_at > :now)", Long.class)
+                .setParameter("id", workspaceId).setParameter("now", now).setFlushMode(FlushModeType.COMMIT)
+                .getSingleResult());
+    }
+
+    public Uni<Long> lockAndCount(String workspaceId, Instant now) {
+        return lock(workspaceId).chain(() -> used(workspaceId, now));
+    }
+
+    /** The most seats the workspace may hold: its plan's member limit, and the pooled seat limit when pooled. */
+    public int limit(Workspace ws) {
+        PlansConfig.Plan plan = plans.plans().get(ws.plan);
+        int limit = plan == null ? 5 : plan.maxMembers();
+        if ("pooled".equals(ws.billingMode) && ws.pooledSeatLimit != null) {
+            limit = Math.min(limit, ws.pooledSeatLimit);
+        }
+        return limit;
+    }
+
+    /** 403 {@code limit_exceeded} when {@code seats} (after the change) would not fit the workspace. */
+    public void requireWithin(Workspace ws, long seats) {
+        int limit = limit(ws);
+        if (seats > limit) {
+            throw new ApiException(403, "limit_exceeded", "The workspace may hold " + limit
+                    + " seats (members and pending invitations); this would make " + seats + ".")
+                    .extension("seat_limit", limit);
+        }
+    }
+
+    /**
+     * A user belongs to at most {@code atrium.limits.max-joined-workspaces} live workspaces. The advisory lock per
+     * user (the same one workspace creation takes) serializes that user's joins.
+     */
+    public Uni<Void> requireJoinBudget(String userId) {
+        return Panache.getSession().chain(s -> s.createNativeQuery("select pg_advisory_xact_lock(hashtextextended(:u, 7))")
+                .setParameter("u", userId).getSingleResult()
+                .chain(() -> s.createNativeQuery("select count(*) from workspace_members m join workspaces w"
+                        + " on w.id = m.workspace_id where m.user_id = :u and w.status <> 'deleted'", Long.class)
+                        .setParameter("u", userId).getSingleResult()))
+                .map(joined -> {
+                    if (joined >= maxJoinedWorkspaces) {
+                        throw new ApiException(403, "limit_exceeded", "You already belong to " + maxJoinedWorkspaces
+                                + " workspaces, the most one user may join.");
+                    }
+                    return null;
+                });
+    }
+}
