@@ -5,6 +5,7 @@ import dev.atrium.common.problem.ApiException;
 import dev.atrium.member.WorkspaceMember;
 import dev.atrium.organization.Organization;
 import dev.atrium.organization.OrganizationMember;
+import dev.atrium.workspace.PlansConfig;
 import dev.atrium.workspace.Workspace;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -18,9 +19,11 @@ import jakarta.enterprise.context.ApplicationScoped;
 public class Access {
 
     private final Cells cells;
+    private final PlansConfig plans;
 
-    public Access(Cells cells) {
+    public Access(Cells cells, PlansConfig plans) {
         this.cells = cells;
+        this.plans = plans;
     }
 
     public record WorkspaceGrant(Workspace workspace, Role role) {
@@ -45,16 +48,65 @@ public class Access {
     }
 
     public Uni<WorkspaceGrant> workspace(Caller caller, String workspaceId, Permission permission) {
+        Principal p = caller.principal();
+        if (p.isApiKey() && !p.workspaceId().equals(workspaceId)) {
+            return Uni.createFrom().failure(ApiException.notFound());
+        }
         cells.requireLocal(workspaceId, "ws", caller.pathAndQuery());
         return Workspace.<Workspace>findById(workspaceId).flatMap(ws -> {
             if (ws == null) {
                 return Uni.createFrom().failure(ApiException.notFound());
+            }
+            if (p.isApiKey()) {
+                return apiKey(p, ws, permission);
             }
             return roleIn(caller.principal(), ws).map(role -> {
                 decide(caller.principal(), role, permission.grantedTo(role), permission.serviceScope());
                 return new WorkspaceGrant(ws, role);
             });
         });
+    }
+
+    /**
+     * An API key may do what its scopes name, what its creator's current role allows, and nothing session-only, on
+     * a plan with API access. Scopes and role are checked on every call, so a demotion shrinks every key at once.
+     */
+    private Uni<WorkspaceGrant> apiKey(Principal key, Workspace ws, Permission permission) {
+        String scope = keyScope(permission);
+        if (scope == null) {
+            return Uni.createFrom().failure(apiKeyNotAllowed());
+        }
+        PlansConfig.Plan plan = plans.plans().get(ws.plan);
+        if (plan == null || !plan.apiAccess()) {
+            return Uni.createFrom().failure(new ApiException(403, "plan_feature_unavailable",
+                    "The workspace's plan '" + ws.plan + "' does not include API access."));
+        }
+        if (!key.scopes().contains(scope)) {
+            return Uni.createFrom().failure(ApiException.forbidden("The API key lacks the '" + scope + "' scope."));
+        }
+        return WorkspaceMember.<WorkspaceMember>find("workspaceId = ?1 and userId = ?2", ws.id, key.creatorUserId())
+                .firstResult()
+                .map(m -> {
+                    Role role = m == null ? null : Role.parse(m.role).orElse(null);
+                    if (!permission.grantedTo(role)) {
+                        throw ApiException.forbidden("The API key's creator no longer holds this permission.");
+                    }
+                    return new WorkspaceGrant(ws, role);
+                });
+    }
+
+    /** The key scope that grants a permission to an API key; {@code null}: keys can never have it. */
+    public static String keyScope(Permission permission) {
+        return switch (permission) {
+            case WORKSPACE_READ, ENVIRONMENTS_READ, RUNS_READ -> "workspace:read";
+            case MEMBERS_READ, AUDIT_READ, EXPORT_READ, WORKSPACE_UPDATE, BILLING_READ, USAGE_READ -> permission.wire();
+            default -> null;
+        };
+    }
+
+    public static ApiException apiKeyNotAllowed() {
+        return new ApiException(403, "api_key_not_allowed",
+                "API keys cannot do this; it needs a user session or a service token.");
     }
 
     /** The caller's role in a workspace they can see, without a permission check (for {@code members/me}). */
@@ -68,6 +120,9 @@ public class Access {
     }
 
     public Uni<OrganizationGrant> organization(Caller caller, String organizationId, OrgPermission permission) {
+        if (caller.principal().isApiKey()) {
+            return Uni.createFrom().failure(apiKeyNotAllowed());
+        }
         cells.requireLocal(organizationId, "org", caller.pathAndQuery());
         return Organization.<Organization>findById(organizationId).flatMap(org -> {
             if (org == null) {

@@ -19,7 +19,8 @@ import jakarta.json.JsonValue;
 
 /**
  * Builds the {@link Caller} of the current request from its verified token. Service principals are recognised
- * positively (an allow-listed client whose token names itself), never by a missing claim.
+ * positively (an allow-listed client whose token names itself), never by a missing claim. API keys arrive with their
+ * principal already built by the key's identity provider.
  */
 @RequestScoped
 public class Callers {
@@ -50,6 +51,9 @@ public class Callers {
     }
 
     private Principal principal() {
+        if (!identity.isAnonymous() && identity.getAttribute(Principal.IDENTITY_ATTRIBUTE) instanceof Principal key) {
+            return key; // an API key: its principal was built when the key was verified
+        }
         if (identity.isAnonymous() || !(identity.getPrincipal() instanceof JsonWebToken jwt)) {
             throw new UnauthorizedException();
         }

@@ -5,12 +5,28 @@ import java.util.Set;
 /**
  * The caller as Atrium sees it. Users act through memberships; services only through their {@code atrium:*}
  * scopes and are never members; a platform admin is a user from the configured issuer flagged in every event.
+ * An API key ({@code id} = the key id, {@code name} = the key's name, {@code scopes} = its key scopes) is bound to
+ * {@code workspaceId} and acts with at most the rights its creator ({@code creatorUserId}) holds right now.
  */
 public record Principal(Type type, String id, String email, boolean emailVerified, String name, Set<String> scopes,
-        boolean platformAdmin) {
+        boolean platformAdmin, String workspaceId, String creatorUserId) {
 
     public enum Type {
-        USER, SERVICE
+        USER, SERVICE, API_KEY
+    }
+
+    /** The security identity attribute that carries a principal built at authentication time (API keys). */
+    public static final String IDENTITY_ATTRIBUTE = "atrium.principal";
+
+    public Principal(Type type, String id, String email, boolean emailVerified, String name, Set<String> scopes,
+            boolean platformAdmin) {
+        this(type, id, email, emailVerified, name, scopes, platformAdmin, null, null);
+    }
+
+    public static Principal apiKey(String keyId, String keyName, Set<String> keyScopes, String workspaceId,
+            String creatorUserId) {
+        return new Principal(Type.API_KEY, keyId, null, false, keyName, Set.copyOf(keyScopes), false, workspaceId,
+                creatorUserId);
     }
 
     public static final String SCOPE_WORKSPACES_READ = "atrium:workspaces:read";
@@ -26,6 +42,10 @@ public record Principal(Type type, String id, String email, boolean emailVerifie
         return type == Type.SERVICE;
     }
 
+    public boolean isApiKey() {
+        return type == Type.API_KEY;
+    }
+
     /** Service scopes only (admin implies all, write implies read); scopes on a user token are ignored by construction (empty set). */
     public boolean hasScope(String scope) {
         if (!isService()) {
@@ -37,10 +57,13 @@ public record Principal(Type type, String id, String email, boolean emailVerifie
 
     /** The key that scopes idempotency records and audit actors: distinct per principal kind. */
     public String key() {
-        return (isService() ? "service:" : "user:") + id;
+        return (isService() ? "service:" : isApiKey() ? "api_key:" : "user:") + id;
     }
 
     public Actor actor() {
+        if (isApiKey()) {
+            return new Actor(id, "API_KEY", name, null, name, null);
+        }
         return new Actor(id, isService() ? "SERVICE" : "USER", name, email, null, platformAdmin ? Boolean.TRUE : null);
     }
 }

@@ -1,0 +1,63 @@
+package dev.atrium.apikey;
+
+import java.util.Set;
+
+import io.quarkus.security.identity.IdentityProviderManager;
+import io.quarkus.security.identity.SecurityIdentity;
+import io.quarkus.security.identity.request.AuthenticationRequest;
+import io.quarkus.security.identity.request.TokenAuthenticationRequest;
+import io.quarkus.smallrye.jwt.runtime.auth.JWTAuthMechanism;
+import io.quarkus.vertx.http.runtime.security.ChallengeData;
+import io.quarkus.vertx.http.runtime.security.HttpAuthenticationMechanism;
+import io.quarkus.vertx.http.runtime.security.HttpCredentialTransport;
+import io.quarkus.vertx.http.runtime.security.HttpSecurityUtils;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/**
+ * The one reader of {@code Authorization: Bearer}. Two mechanisms that both read the bearer token do not chain (a
+ * failed JWT check ends authentication), so this one decides: {@code atr_} tokens go to the API-key identity
+ * provider, everything else to the JWT mechanism. It runs before the JWT mechanism, which then only ever sees
+ * requests without a bearer token and leaves them anonymous.
+ */
+@ApplicationScoped
+public class BearerAuthMechanism implements HttpAuthenticationMechanism {
+
+    private final JWTAuthMechanism jwt;
+
+    public BearerAuthMechanism(JWTAuthMechanism jwt) {
+        this.jwt = jwt;
+    }
+
+    @Override
+    public Uni<SecurityIdentity> authenticate(RoutingContext context, IdentityProviderManager identityProviderManager) {
+        String key = ApiKeyFormat.bearerKey(context.request().getHeader(HttpHeaders.AUTHORIZATION));
+        if (key == null) {
+            return jwt.authenticate(context, identityProviderManager);
+        }
+        return identityProviderManager.authenticate(
+                HttpSecurityUtils.setRoutingContextAttribute(new ApiKeyAuthenticationRequest(key), context));
+    }
+
+    @Override
+    public Uni<ChallengeData> getChallenge(RoutingContext context) {
+        return jwt.getChallenge(context);
+    }
+
+    @Override
+    public Set<Class<? extends AuthenticationRequest>> getCredentialTypes() {
+        return Set.of(TokenAuthenticationRequest.class, ApiKeyAuthenticationRequest.class);
+    }
+
+    @Override
+    public Uni<HttpCredentialTransport> getCredentialTransport(RoutingContext context) {
+        return jwt.getCredentialTransport(context);
+    }
+
+    @Override
+    public int getPriority() {
+        return jwt.getPriority() + 1;
+    }
+}
