@@ -28,6 +28,12 @@ public class JsonSetup implements ObjectMapperCustomizer {
             .ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
             .withZone(ZoneOffset.UTC);
 
+    /** Runs after every other customizer, so Jackson's own time module cannot replace this timestamp format. */
+    @Override
+    public int priority() {
+        return MINIMUM_PRIORITY;
+    }
+
     @Override
     public void customize(ObjectMapper mapper) {
         SimpleModule module = new SimpleModule("atrium-time");
