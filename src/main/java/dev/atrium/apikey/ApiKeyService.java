@@ -28,6 +28,7 @@ import dev.atrium.common.security.Role;
 import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.ETags;
 import dev.atrium.idempotency.Idempotency;
+import dev.atrium.idempotency.SecretSeal;
 import dev.atrium.workspace.PlansConfig;
 import dev.atrium.workspace.Workspace;
 import dev.atrium.workspace.WorkspaceStatus;
@@ -144,10 +145,10 @@ public class ApiKeyService {
                                 return k.persist().chain(() -> Panache.getSession().chain(s -> s.flush()))
                                         .chain(() -> event("api_key.created", caller, ws, k, null))
                                         .map(view -> new Idempotency.Result(201,
-                                                seal.sealed(view, ApiKeyFormat.token(k.id, secret)))
+                                                seal.sealed(view, "secret", ApiKeyFormat.token(k.id, secret)))
                                                 .header("Location", "/v1/workspaces/" + ws.id + "/api-keys/" + k.id));
                             });
-                })).map(seal::open);
+                })).map(r -> seal.open(r, "secret"));
     }
 
     // ---------------------------------------------------------------- update
@@ -221,9 +222,9 @@ public class ApiKeyService {
                         return Panache.getSession().chain(s -> s.flush())
                                 .chain(() -> event("api_key.rotated", caller, ws, k, before))
                                 .map(view -> new Idempotency.Result(200,
-                                        seal.sealed(view, ApiKeyFormat.token(k.id, secret))));
+                                        seal.sealed(view, "secret", ApiKeyFormat.token(k.id, secret))));
                     });
-                })).map(seal::open);
+                })).map(r -> seal.open(r, "secret"));
     }
 
     // ---------------------------------------------------------------- revoke

@@ -1,28 +1,20 @@
 package dev.atrium.invitation;
 
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
-import javax.crypto.Cipher;
-import javax.crypto.spec.GCMParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -45,6 +37,7 @@ import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.ETags;
 import dev.atrium.common.web.RequestIds;
 import dev.atrium.idempotency.Idempotency;
+import dev.atrium.idempotency.SecretSeal;
 import dev.atrium.invitation.dto.InvitationView;
 import dev.atrium.invitation.dto.InviteRequest;
 import dev.atrium.member.MemberMapper;
@@ -74,7 +67,6 @@ public class InvitationService {
     static final int MAX_TTL = 30 * 24 * 3600;
     static final long WINDOW_SECONDS = 3600;
     static final String PENDING_EMAIL_CONSTRAINT = "invitations_pending_email_key";
-    static final String SEALED = "token_sealed";
     private static final String ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -87,14 +79,14 @@ public class InvitationService {
     private final ObjectMapper json;
     private final int ratePerHour;
     private final int defaultTtl;
-    private final SecretKeySpec sealKey;
+    private final SecretSeal seal;
     private final String cellCode;
 
     public InvitationService(Cells cells, Access access, EventLog events, Idempotency idempotency, Seats seats,
             ETags etags, ObjectMapper json,
             @ConfigProperty(name = "atrium.invitations.rate-limit-per-hour", defaultValue = "20") int ratePerHour,
             @ConfigProperty(name = "atrium.invitations.default-ttl-seconds", defaultValue = "604800") int defaultTtl,
-            @ConfigProperty(name = "atrium.invitations.token-seal-key") Optional<String> sealKey) {
+            SecretSeal seal) {
         this.cells = cells;
         this.access = access;
         this.events = events;
@@ -104,8 +96,7 @@ public class InvitationService {
         this.json = json;
         this.ratePerHour = ratePerHour;
         this.defaultTtl = defaultTtl;
-        this.sealKey = new SecretKeySpec(sealKey.filter(k -> !k.isBlank()).map(k -> sha256(k.getBytes(
-                StandardCharsets.UTF_8))).orElseGet(InvitationService::randomKey), "AES");
+        this.seal = seal;
         this.cellCode = Ids.cellCode(cells.region());
     }
 
@@ -629,64 +620,12 @@ public class InvitationService {
         }
     }
 
-    private static byte[] randomKey() {
-        byte[] key = new byte[32];
-        RANDOM.nextBytes(key);
-        return key;
-    }
-
-    /**
-     * The body that leaves the transaction, and so the one the idempotency record stores: the token travels sealed
-     * (AES-GCM with the configured key) and is opened again just before the response is sent, on replays too.
-     */
+    /** The body that leaves the transaction (and is stored for replay) carries the token sealed. */
     private ObjectNode sealed(Invitation inv, Instant now, String token) {
-        ObjectNode body = json.valueToTree(InvitationMapper.view(inv, now));
-        body.put(SEALED, seal(token));
-        return body;
+        return seal.sealed(InvitationMapper.view(inv, now), "token", token);
     }
 
     private Response unseal(Response response) {
-        if (!(response.getEntity() instanceof String text) || !text.contains(SEALED)) {
-            return response;
-        }
-        try {
-            JsonNode node = json.readTree(text);
-            if (!(node instanceof ObjectNode body) || !body.hasNonNull(SEALED)) {
-                return response;
-            }
-            String sealedToken = body.remove(SEALED).asText();
-            body.put("token", open(sealedToken));
-            return Response.fromResponse(response).entity(json.writeValueAsString(body)).build();
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("stored invitation response unreadable", e);
-        }
-    }
-
-    private String seal(String token) {
-        try {
-            byte[] iv = new byte[12];
-            RANDOM.nextBytes(iv);
-            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-            cipher.init(Cipher.ENCRYPT_MODE, sealKey, new GCMParameterSpec(128, iv));
-            byte[] sealedBytes = cipher.doFinal(token.getBytes(StandardCharsets.UTF_8));
-            byte[] out = new byte[iv.length + sealedBytes.length];
-            System.arraycopy(iv, 0, out, 0, iv.length);
-            System.arraycopy(sealedBytes, 0, out, iv.length, sealedBytes.length);
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(out);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** {@code null} when the record was sealed under another key (rotated, or another replica's fallback key). */
-    private String open(String sealedToken) {
-        try {
-            byte[] in = Base64.getUrlDecoder().decode(sealedToken);
-            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-            cipher.init(Cipher.DECRYPT_MODE, sealKey, new GCMParameterSpec(128, in, 0, 12));
-            return new String(cipher.doFinal(in, 12, in.length - 12), StandardCharsets.UTF_8);
-        } catch (GeneralSecurityException | IllegalArgumentException e) {
-            return null;
-        }
+        return seal.open(response, "token");
     }
 }

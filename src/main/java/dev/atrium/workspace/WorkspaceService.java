@@ -35,6 +35,7 @@ import dev.atrium.common.security.Role;
 import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.ETags;
 import dev.atrium.idempotency.Idempotency;
+import dev.atrium.member.MemberMapper;
 import dev.atrium.member.WorkspaceMember;
 import dev.atrium.organization.Organization;
 import dev.atrium.organization.OrganizationService;
@@ -282,7 +283,7 @@ public class WorkspaceService {
                                     new EventLog.Subject(org.id, ws.id, "workspace", ws.id), null, view)
                                     .chain(() -> events.append("member.added", caller.actor(), caller.requestId(),
                                             new EventLog.Subject(org.id, ws.id, "member", owner.id), null,
-                                            Map.of("user_id", owner.userId, "role", owner.role)))
+                                            MemberMapper.view(owner)))
                                     .replaceWith(view);
                         });
             });

@@ -1,4 +1,4 @@
-package dev.atrium.apikey;
+package dev.atrium.idempotency;
 
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -16,20 +16,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import dev.atrium.apikey.dto.ApiKeyView;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.ws.rs.core.Response;
 
 /**
- * The idempotency record stores what leaves the transaction, and a replay must show the same secret. So the body
- * that leaves the transaction carries the secret sealed (AES-256-GCM, key {@code atrium.idempotency.encryption-key});
- * it is opened only on the way out, after the record is written. A record sealed under an older key replays with
- * {@code secret: null}.
+ * One-time secrets (API key secrets, invitation tokens) in idempotent replays. The idempotency record stores what
+ * leaves the transaction, and a replay must show the same secret, so that body carries the secret sealed
+ * (AES-256-GCM, key {@code atrium.idempotency.encryption-key}) in {@code <field>_sealed}; it is opened only on the
+ * way out, after the record is written. A record sealed under an older key replays with the field {@code null}.
  */
 @ApplicationScoped
 public class SecretSeal {
 
-    static final String SEALED = "secret_sealed";
+    private static final String SUFFIX = "_sealed";
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final SecretKeySpec key;
@@ -49,28 +48,30 @@ public class SecretSeal {
         this.json = json;
     }
 
-    /** The body to store and send: the view with the secret sealed. */
-    ObjectNode sealed(ApiKeyView view, String secret) {
+    /** The body to store and send: {@code view} with {@code secret} sealed under {@code <field>_sealed}. */
+    public ObjectNode sealed(Object view, String field, String secret) {
         ObjectNode body = json.valueToTree(view);
-        body.put(SEALED, seal(secret));
+        body.remove(field);
+        body.put(field + SUFFIX, seal(secret));
         return body;
     }
 
-    /** Replaces the sealed secret of a (possibly replayed) response by the secret itself. */
-    Response open(Response response) {
-        if (!(response.getEntity() instanceof String text) || !text.contains(SEALED)) {
+    /** Replaces the sealed field of a (possibly replayed) response by the secret itself. */
+    public Response open(Response response, String field) {
+        String sealedField = field + SUFFIX;
+        if (!(response.getEntity() instanceof String text) || !text.contains(sealedField)) {
             return response;
         }
         try {
             JsonNode node = json.readTree(text);
-            if (!(node instanceof ObjectNode body) || !body.hasNonNull(SEALED)) {
+            if (!(node instanceof ObjectNode body) || !body.hasNonNull(sealedField)) {
                 return response;
             }
-            String secret = open(body.remove(SEALED).asText());
-            body.put("secret", secret);
+            String secret = open(body.remove(sealedField).asText());
+            body.put(field, secret);
             return Response.fromResponse(response).entity(json.writeValueAsString(body)).build();
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("stored api key response unreadable", e);
+            throw new IllegalStateException("stored response unreadable", e);
         }
     }
 
@@ -80,7 +81,7 @@ public class SecretSeal {
             RANDOM.nextBytes(iv);
             Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
             cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(128, iv));
-            byte[] sealed = cipher.doFinal(secret.getBytes(StandardCharsets.US_ASCII));
+            byte[] sealed = cipher.doFinal(secret.getBytes(StandardCharsets.UTF_8));
             byte[] out = new byte[iv.length + sealed.length];
             System.arraycopy(iv, 0, out, 0, iv.length);
             System.arraycopy(sealed, 0, out, iv.length, sealed.length);
@@ -95,7 +96,7 @@ public class SecretSeal {
             byte[] in = Base64.getUrlDecoder().decode(sealed);
             Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
             cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(128, in, 0, 12));
-            return new String(cipher.doFinal(in, 12, in.length - 12), StandardCharsets.US_ASCII);
+            return new String(cipher.doFinal(in, 12, in.length - 12), StandardCharsets.UTF_8);
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             return null;
         }
