@@ -264,6 +264,8 @@ T0=$(date +%s%N)
     ATRIUM_JWT_AUDIENCE="$JWT_AUDIENCE" \
     ATRIUM_CELL_REGION="$CELL_REGION" \
     ATRIUM_CELL_BASE_URL="$BASE" \
+    ATRIUM_API_KEY_PEPPER="$(openssl rand -hex 32)" \
+    ATRIUM_IDEMPOTENCY_ENCRYPTION_KEY="$(openssl rand -base64 32)" \
     QUARKUS_HTTP_HOST=127.0.0.1 \
     QUARKUS_HTTP_PORT="$APP_PORT" \
     java $BENCH_JAVA_OPTS -jar "$JAR") >"$WORK/service.log" 2>&1 &
