@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,9 +33,12 @@ import jakarta.inject.Inject;
 @QuarkusTest
 class EndpointSecurityTest {
 
-    /** What a path puts in reach: nothing but the caller, one workspace, or one organization. */
+    /**
+     * What a path puts in reach: nothing but the caller, one workspace, one organization, or one invitation that only
+     * its invitee (the user whose verified email it names) can answer, whatever their workspace roles.
+     */
     enum Reach {
-        CALLER, WORKSPACE, ORGANIZATION
+        CALLER, WORKSPACE, ORGANIZATION, INVITEE
     }
 
     private static final List<String> WORKSPACE_ROLES = List.of("viewer", "member", "admin", "owner");
@@ -47,11 +51,19 @@ class EndpointSecurityTest {
     private static final String EVENTS = "atrium:events:read";
     private static final String ADMIN = "atrium:admin";
 
+    /** Every API-key scope of the contract; a key created by the owner may hold them all. */
+    private static final List<String> KEY_SCOPES = List.of("workspace:read", "workspace:update", "members:read",
+            "billing:read", "audit:read", "export:read", "usage:read");
+
     /**
      * One row per operation. {@code minimumRole} is the workspace role (viewer &lt; member &lt; admin &lt; owner) or
-     * organization role (member &lt; admin &lt; owner) that succeeds; {@code null} means any authenticated caller.
-     * {@code sessionOnly}: users only, never a service or an API key. Bodies are valid so that a status reflects
-     * authorization, not validation; {@code precondition} puts the resource in a state where the call can succeed.
+     * organization role (member &lt; admin &lt; owner) that succeeds; {@code null} means any authenticated caller
+     * (or, for an invitation token, its invitee). {@code sessionOnly}: users only, never a service or an API key.
+     * {@code keyScope}: the API-key scope that allows it ({@code null}: no key ever may, 403
+     * {@code api_key_not_allowed}). {@code ownMembership}: the answer is the caller's own member record, which a
+     * service never has (404). Bodies are valid so that a status reflects authorization, not validation (string values
+     * like {@code {member_id}} are filled from the fixture); {@code precondition} puts the resource in a state where
+     * the call can succeed.
      */
     static final List<Endpoint> ENDPOINTS = List.of(
             anyone("GET", "/v1/me"),
@@ -71,16 +83,56 @@ class EndpointSecurityTest {
             organization("GET", "/v1/workspaces/by-account/{account_id}", "member"),
             anyone("GET", "/v1/workspaces"),
             anyone("POST", "/v1/workspaces").body(Map.of("name", "Security workspace")),
-            workspace("GET", "/v1/workspaces/{workspace_id}", "viewer"),
-            workspace("PATCH", "/v1/workspaces/{workspace_id}", "admin").body(Map.of("name", "Renamed")),
-            workspace("POST", "/v1/workspaces/{workspace_id}/archive", "admin"),
-            workspace("POST", "/v1/workspaces/{workspace_id}/unarchive", "admin").precondition(Fixture::archived),
+            workspace("GET", "/v1/workspaces/{workspace_id}", "viewer").key("workspace:read").service(READ),
+            workspace("PATCH", "/v1/workspaces/{workspace_id}", "admin").body(Map.of("name", "Renamed"))
+                    .key("workspace:update").service(WRITE),
+            workspace("POST", "/v1/workspaces/{workspace_id}/archive", "admin").key("workspace:update")
+                    .service(WRITE),
+            workspace("POST", "/v1/workspaces/{workspace_id}/unarchive", "admin").precondition(Fixture::archived)
+                    .key("workspace:update").service(WRITE),
             workspace("PATCH", "/v1/workspaces/{workspace_id}/status", "admin")
-                    .body(Map.of("status", "frozen", "reason", "security review")),
-            workspace("GET", "/v1/workspaces/{workspace_id}/environments", "viewer"),
-            workspace("GET", "/v1/workspaces/{workspace_id}/audit", "member"),
-            // A flat path: the run's workspace is resolved and the same checks run.
-            workspace("GET", "/v1/provisioning-runs/{run_id}", "viewer"));
+                    .body(Map.of("status", "frozen", "reason", "security review")).service(ADMIN),
+            workspace("GET", "/v1/workspaces/{workspace_id}/environments", "viewer").key("workspace:read")
+                    .service(READ),
+            workspace("GET", "/v1/workspaces/{workspace_id}/audit", "member").key("audit:read").service(READ),
+            // A flat path: the run's workspace is resolved and the same checks run (an API key: outside its paths).
+            workspace("GET", "/v1/provisioning-runs/{run_id}", "viewer").service(READ),
+            // Members: the fixture's target is a plain member, whom an admin may demote or remove.
+            workspace("GET", "/v1/workspaces/{workspace_id}/members", "viewer").key("members:read").service(READ),
+            workspace("GET", "/v1/workspaces/{workspace_id}/members/{member_id}", "viewer").key("members:read")
+                    .service(READ),
+            workspace("GET", "/v1/workspaces/{workspace_id}/members/me", "viewer").asOwnMembership(),
+            workspace("PATCH", "/v1/workspaces/{workspace_id}/members/{member_id}", "admin")
+                    .body(Map.of("role", "viewer")).asSessionOnly(),
+            workspace("DELETE", "/v1/workspaces/{workspace_id}/members/{member_id}", "admin").asSessionOnly(),
+            workspace("POST", "/v1/workspaces/{workspace_id}/transfer-ownership", "owner")
+                    .body(Map.of("member_id", "{member_id}")).asSessionOnly(),
+            // Invitations: the fixture has one pending invitation for its invitee.
+            workspace("POST", "/v1/workspaces/{workspace_id}/members/invite", "admin")
+                    .body(Map.of("email", "security-invitee@example.com", "role", "member")).asSessionOnly(),
+            workspace("GET", "/v1/workspaces/{workspace_id}/invitations", "admin").asSessionOnly(),
+            workspace("GET", "/v1/workspaces/{workspace_id}/invitations/{invitation_id}", "admin").asSessionOnly(),
+            workspace("POST", "/v1/workspaces/{workspace_id}/invitations/{invitation_id}/resend", "admin")
+                    .asSessionOnly(),
+            // A flat path: the invitation's workspace is resolved and the same checks run.
+            workspace("DELETE", "/v1/workspaces/invitations/{invitation_id}", "admin").asSessionOnly(),
+            anyone("GET", "/v1/workspaces/invitations/pending").asSessionOnly(),
+            invitee("POST", "/v1/workspaces/invitations/accept").body(Map.of("token", "{token}")),
+            invitee("POST", "/v1/workspaces/invitations/{token}/accept"),
+            invitee("POST", "/v1/workspaces/invitations/{token}/decline"),
+            // API keys: the fixture's workspace is on the team plan and has one key of the owner's with every scope.
+            workspace("GET", "/v1/workspaces/{workspace_id}/api-keys", "admin").asSessionOnly(),
+            workspace("POST", "/v1/workspaces/{workspace_id}/api-keys", "admin")
+                    .body(Map.of("name", "Security key", "scopes", List.of("workspace:read"))).asSessionOnly(),
+            workspace("GET", "/v1/workspaces/{workspace_id}/api-keys/{key_id}", "admin").asSessionOnly(),
+            workspace("PUT", "/v1/workspaces/{workspace_id}/api-keys/{key_id}", "admin")
+                    .body(Map.of("name", "Renamed key", "scopes", List.of("workspace:read"))).asSessionOnly(),
+            workspace("DELETE", "/v1/workspaces/{workspace_id}/api-keys/{key_id}", "admin").asSessionOnly(),
+            workspace("POST", "/v1/workspaces/{workspace_id}/api-keys/{key_id}/rotate", "admin")
+                    .body(Map.of("grace_seconds", 0)).asSessionOnly(),
+            // Usage and billing.
+            workspace("GET", "/v1/workspaces/{workspace_id}/usage", "admin").key("usage:read").service(READ),
+            workspace("GET", "/v1/workspaces/{workspace_id}/billing", "admin").key("billing:read").service(READ));
 
     @Inject
     Db db;
@@ -106,11 +158,20 @@ class EndpointSecurityTest {
         Set<String> listed = new TreeSet<>();
         for (Endpoint e : ENDPOINTS) {
             assertTrue(listed.add(e.method() + " " + template(e.path())), "listed twice: " + e);
-            boolean byWorkspace = e.path().contains("{workspace_id}") || e.path().contains("{run_id}");
+            boolean byWorkspace = e.path().contains("{workspace_id}") || e.path().contains("{run_id}")
+                    || e.path().contains("{invitation_id}");
             boolean byOrganization = e.path().contains("{org_id}") || e.path().contains("{account_id}");
-            Reach expected = byWorkspace ? Reach.WORKSPACE : byOrganization ? Reach.ORGANIZATION : Reach.CALLER;
+            boolean byInvitation = e.path().contains("{token}") || e.path().endsWith("/invitations/accept");
+            Reach expected = byWorkspace ? Reach.WORKSPACE
+                    : byOrganization ? Reach.ORGANIZATION : byInvitation ? Reach.INVITEE : Reach.CALLER;
             assertEquals(expected, e.reach(), "the reach of " + e);
-            assertEquals(e.reach() == Reach.CALLER, e.minimumRole() == null, "the minimum role of " + e);
+            boolean anyRole = e.reach() == Reach.CALLER || e.reach() == Reach.INVITEE;
+            assertEquals(anyRole, e.minimumRole() == null, "the minimum role of " + e);
+            assertTrue(e.keyScope() == null || (e.reach() == Reach.WORKSPACE && !e.sessionOnly()
+                    && KEY_SCOPES.contains(e.keyScope())), "the key scope of " + e);
+            boolean sessionRow = e.sessionOnly() || e.ownMembership();
+            assertEquals(e.reach() == Reach.WORKSPACE && !sessionRow, e.serviceScope() != null,
+                    "the service scope of " + e);
         }
         Set<String> unlisted = new TreeSet<>(documented);
         unlisted.removeAll(listed);
@@ -142,15 +203,20 @@ class EndpointSecurityTest {
             if (e.reach() == Reach.CALLER) {
                 continue;
             }
+            // For an invitation token, anyone but its invitee is an outsider (someone else's token is 404).
+            String who = e.reach() == Reach.INVITEE ? "a user who is not the invitee" : "a non-member";
             Response outside = call(e, shared, stranger);
-            findings.problem(e, "a non-member", outside, 404, "not_found");
-            findings.sameProblem(e, "a non-member", outside, call(e, missing, stranger));
+            findings.problem(e, who, outside, 404, "not_found");
+            findings.sameProblem(e, who, outside, call(e, missing, stranger));
         }
         findings.assertNone();
         assertEquals(0, db.count("select count(*) from events where actor ->> 'id' = $1", strangerId),
                 "a refused call wrote an event");
         assertEquals("active", db.rows("select status from workspaces where id = $1", shared.workspaceId).get(0)
                 .getString(0));
+        assertEquals("pending", db.rows("select status from invitations where id = $1", shared.invitationId).get(0)
+                .getString(0));
+        assertEquals(1, db.count("select count(*) from workspace_members where id = $1", shared.targetMemberId));
     }
 
     /** Reach is decided before anything else the body asks for: a plan change is 403 only to those who can see it. */
@@ -163,7 +229,7 @@ class EndpointSecurityTest {
         findings.problem(patch, "a non-member changing the plan of a missing id",
                 call(patch, shared.withMissingIds(), stranger), 404, "not_found");
         findings.assertNone();
-        assertEquals("free", db.rows("select plan from workspaces where id = $1", shared.workspaceId).get(0)
+        assertEquals(Fixture.PLAN, db.rows("select plan from workspaces where id = $1", shared.workspaceId).get(0)
                 .getString(0));
     }
 
@@ -177,9 +243,12 @@ class EndpointSecurityTest {
                 continue;
             }
             // A fresh resource per row: a success (archive, freeze, rename) must not decide the next row's status.
-            Fixture f = Fixture.create(e.reach() == Reach.WORKSPACE, e.reach() == Reach.ORGANIZATION);
-            if (e.precondition() != null) {
-                e.precondition().accept(f);
+            Fixture f = fresh(e);
+            if (e.reach() == Reach.INVITEE) {
+                // Workspace roles do not matter here: even the owner is not the invitee.
+                findings.problem(e, "the workspace owner", call(e, f, f.owner), 404, "not_found");
+                findings.success(e, "the invitee", call(e, f, f.invitee));
+                continue;
             }
             List<String> roles = e.reach() == Reach.WORKSPACE ? WORKSPACE_ROLES : ORGANIZATION_ROLES;
             for (String role : roles.subList(0, roles.indexOf(e.minimumRole()))) {
@@ -187,6 +256,11 @@ class EndpointSecurityTest {
                 grant(f, e.reach(), role, userId);
                 refused.add(userId);
                 findings.problem(e, "a " + role, call(e, f, Tokens.user(userId)), 403, "permission_denied");
+            }
+            if (e.reach() == Reach.WORKSPACE && e.minimumRole().equals("owner")) {
+                // A workspace has exactly one owner: the fixture's.
+                findings.success(e, "the owner", call(e, f, f.owner));
+                continue;
             }
             String userId = Tokens.unique(e.minimumRole());
             grant(f, e.reach(), e.minimumRole(), userId);
@@ -206,58 +280,142 @@ class EndpointSecurityTest {
         for (Endpoint e : ENDPOINTS) {
             if (e.sessionOnly()) {
                 findings.problem(e, "an atrium:admin service", call(e, shared, service), 403, "permission_denied");
+            } else if (e.ownMembership()) {
+                // A service is never a member, so it has no membership to read.
+                findings.problem(e, "an atrium:admin service", call(e, shared, service), 404, "not_found");
             }
         }
         findings.assertNone();
     }
 
+    /**
+     * Each {@code atrium:*} scope up to its edge: a service succeeds where its scope covers the row's
+     * ({@code atrium:admin} covers all, {@code atrium:workspaces:write} covers read), is 403 where it can read the
+     * workspace but the row needs more or a user session, and 404 where it cannot even read it. A user token carrying
+     * a service scope gets nothing from it.
+     */
     @Test
     void servicesActOnlyThroughTheirScopes() {
         Findings findings = new Findings();
-        String read = Tokens.service("billing-service", READ);
-        String events = Tokens.service("billing-service", EVENTS);
+        for (String scope : List.of(READ, WRITE, EVENTS, ADMIN)) {
+            String service = Tokens.service("billing-service", scope);
+            String who = "an " + scope + " service";
+            for (Endpoint e : ENDPOINTS) {
+                if (e.reach() != Reach.WORKSPACE) {
+                    continue;
+                }
+                if (e.ownMembership()) {
+                    findings.problem(e, who + " (never a member)", call(e, shared, service), 404, "not_found");
+                } else if (e.serviceScope() != null && covers(scope, e.serviceScope())) {
+                    // A success may change the workspace: a write gets a fresh one, as for the roles.
+                    findings.success(e, who, call(e, e.method().equals("GET") ? shared : fresh(e), service));
+                } else if (!scope.equals(EVENTS)) {
+                    // Reading any workspace of the cell puts it in reach, so a write (or a session-only call) is 403.
+                    findings.problem(e, who, call(e, shared, service), 403, "permission_denied");
+                } else {
+                    findings.problem(e, who, call(e, shared, service), 404, "not_found");
+                }
+            }
+        }
         String userWithAdminScope = Tokens.sign(Tokens.userClaims(Tokens.unique("sneaky")).claim("scope", ADMIN));
         for (Endpoint e : ENDPOINTS) {
+            if (e.reach() == Reach.WORKSPACE) {
+                findings.problem(e, "a user token with scope atrium:admin", call(e, shared, userWithAdminScope), 404,
+                        "not_found");
+            }
+        }
+        findings.assertNone();
+    }
+
+    private static boolean covers(String held, String needed) {
+        return held.equals(needed) || held.equals(ADMIN) || (held.equals(WRITE) && needed.equals(READ));
+    }
+
+    /**
+     * An API key works only under its own workspace's paths, only through its scopes, and never for a session-only
+     * operation: with the scope a row needs it succeeds, without it 403 {@code permission_denied}; a row no key may
+     * call is 403 {@code api_key_not_allowed}; a key of another workspace gets 404 as if the id did not exist; every
+     * path outside {@code /v1/workspaces/{its workspace}/} is 403 {@code api_key_not_allowed}.
+     */
+    @Test
+    void apiKeysActOnlyInTheirWorkspaceAndThroughTheirScopes() {
+        Findings findings = new Findings();
+        String everyScope = shared.key(KEY_SCOPES);
+        String otherWorkspaceKey = Fixture.create(true, false).key(KEY_SCOPES);
+        for (Endpoint e : ENDPOINTS) {
             if (e.reach() != Reach.WORKSPACE) {
+                findings.problem(e, "an API key", call(e, shared, everyScope), 403, "api_key_not_allowed");
                 continue;
             }
-            // Reading any workspace of the cell puts it in reach, so a write is 403, not 404.
-            if (e.method().equals("GET")) {
-                findings.success(e, "an atrium:workspaces:read service", call(e, shared, read));
+            if (e.path().startsWith("/v1/workspaces/{workspace_id}")) {
+                findings.problem(e, "an API key of another workspace", call(e, shared, otherWorkspaceKey), 404,
+                        "not_found");
             } else {
-                findings.problem(e, "an atrium:workspaces:read service", call(e, shared, read), 403,
-                        "permission_denied");
+                // A flat path (a run, an invitation) is outside every key's paths, whichever workspace it names.
+                findings.problem(e, "an API key of another workspace", call(e, shared, otherWorkspaceKey), 403,
+                        "api_key_not_allowed");
             }
-            findings.problem(e, "an atrium:events:read service", call(e, shared, events), 404, "not_found");
-            findings.problem(e, "a user token with scope atrium:admin", call(e, shared, userWithAdminScope), 404,
-                    "not_found");
+            if (e.keyScope() == null) {
+                findings.problem(e, "an API key with every scope", call(e, shared, everyScope), 403,
+                        "api_key_not_allowed");
+                continue;
+            }
+            // Reads change nothing and share the fixture; a write gets a fresh one, as for the roles. Keys are made
+            // before the precondition (an archived workspace takes no new key).
+            boolean read = e.method().equals("GET");
+            Fixture f = read ? shared : Fixture.create(true, false);
+            List<String> others = KEY_SCOPES.stream().filter(scope -> !scope.equals(e.keyScope())).toList();
+            String without = f.key(others);
+            String with = f.key(List.of(e.keyScope()));
+            if (!read && e.precondition() != null) {
+                e.precondition().accept(f);
+            }
+            findings.problem(e, "an API key with every scope but " + e.keyScope(), call(e, f, without), 403,
+                    "permission_denied");
+            findings.success(e, "an API key with only " + e.keyScope(), call(e, f, with));
         }
-        Endpoint patch = endpoint("PATCH", "/v1/workspaces/{workspace_id}");
-        Endpoint status = endpoint("PATCH", "/v1/workspaces/{workspace_id}/status");
-        findings.success(patch, "an atrium:workspaces:write service",
-                call(patch, shared, Tokens.service("billing-service", WRITE)));
-        findings.problem(status, "an atrium:workspaces:write service",
-                call(status, shared, Tokens.service("billing-service", WRITE)), 403, "permission_denied");
-        findings.success(status, "an atrium:admin service",
-                call(status, shared, Tokens.service("billing-service", ADMIN)));
         findings.assertNone();
+        assertEquals(0, db.count("select count(*) from events where workspace_id = $1 and actor ->> 'subject_type'"
+                + " = 'API_KEY'", shared.workspaceId), "a refused or read-only call by an API key wrote an event");
     }
 
     // ---------------------------------------------------------------- the table's rows
 
     record Endpoint(String method, String path, Reach reach, String minimumRole, boolean sessionOnly,
-            Map<String, Object> body, Consumer<Fixture> precondition) {
+            String serviceScope, String keyScope, boolean ownMembership, Map<String, Object> body,
+            Consumer<Fixture> precondition) {
 
         Endpoint body(Map<String, Object> value) {
-            return new Endpoint(method, path, reach, minimumRole, sessionOnly, value, precondition);
+            return new Endpoint(method, path, reach, minimumRole, sessionOnly, serviceScope, keyScope, ownMembership,
+                    value, precondition);
         }
 
         Endpoint asSessionOnly() {
-            return new Endpoint(method, path, reach, minimumRole, true, body, precondition);
+            return new Endpoint(method, path, reach, minimumRole, true, serviceScope, keyScope, ownMembership, body,
+                    precondition);
+        }
+
+        /** The {@code atrium:*} scope that lets a service call this workspace row. */
+        Endpoint service(String scope) {
+            return new Endpoint(method, path, reach, minimumRole, sessionOnly, scope, keyScope, ownMembership, body,
+                    precondition);
+        }
+
+        /** The API-key scope that allows this row. */
+        Endpoint key(String scope) {
+            return new Endpoint(method, path, reach, minimumRole, sessionOnly, serviceScope, scope, ownMembership,
+                    body, precondition);
+        }
+
+        /** The caller's own member record: services, never members, get 404; API keys are refused. */
+        Endpoint asOwnMembership() {
+            return new Endpoint(method, path, reach, minimumRole, sessionOnly, serviceScope, keyScope, true, body,
+                    precondition);
         }
 
         Endpoint precondition(Consumer<Fixture> value) {
-            return new Endpoint(method, path, reach, minimumRole, sessionOnly, body, value);
+            return new Endpoint(method, path, reach, minimumRole, sessionOnly, serviceScope, keyScope, ownMembership,
+                    body, value);
         }
 
         @Override
@@ -267,15 +425,20 @@ class EndpointSecurityTest {
     }
 
     private static Endpoint anyone(String method, String path) {
-        return new Endpoint(method, path, Reach.CALLER, null, false, null, null);
+        return new Endpoint(method, path, Reach.CALLER, null, false, null, null, false, null, null);
     }
 
     private static Endpoint workspace(String method, String path, String minimumRole) {
-        return new Endpoint(method, path, Reach.WORKSPACE, minimumRole, false, null, null);
+        return new Endpoint(method, path, Reach.WORKSPACE, minimumRole, false, null, null, false, null, null);
     }
 
     private static Endpoint organization(String method, String path, String minimumRole) {
-        return new Endpoint(method, path, Reach.ORGANIZATION, minimumRole, false, null, null);
+        return new Endpoint(method, path, Reach.ORGANIZATION, minimumRole, false, null, null, false, null, null);
+    }
+
+    /** Answered by the user the invitation names, and by nobody else: a user session only. */
+    private static Endpoint invitee(String method, String path) {
+        return new Endpoint(method, path, Reach.INVITEE, null, true, null, null, false, null, null);
     }
 
     private static Endpoint endpoint(String method, String path) {
@@ -290,14 +453,37 @@ class EndpointSecurityTest {
 
     // ---------------------------------------------------------------- fixtures and calls
 
-    /** An owner with a workspace (and its provisioning run) and/or an organization, plus a user to act on. */
+    /** A fresh fixture for one row, in the state its precondition asks for. */
+    private static Fixture fresh(Endpoint e) {
+        Fixture f = Fixture.create(e.reach() != Reach.ORGANIZATION, e.reach() == Reach.ORGANIZATION);
+        if (e.precondition() != null) {
+            e.precondition().accept(f);
+        }
+        return f;
+    }
+
+    /**
+     * An owner with a workspace and/or an organization, plus a user to act on. The workspace is on a plan with API
+     * access and has its provisioning run, a target user who joined as a plain member (by invitation), a pending
+     * invitation for an invitee, and an API key of the owner's with every scope.
+     */
     static final class Fixture {
+        static final String PLAN = "team";
+
         final String ownerId;
         final String owner;
         final String workspaceId;
         final String runId;
         final String organizationId;
         final String targetUserId;
+        String targetMemberId;
+        String invitationId;
+        String invitationToken;
+        String inviteeId;
+        String invitee;
+        String keyId;
+        /** Secrets of the keys made so far, by their scopes. */
+        private final Map<List<String>, String> keys = new HashMap<>();
 
         private Fixture(String ownerId, String workspaceId, String runId, String organizationId, String targetUserId) {
             this.ownerId = ownerId;
@@ -313,13 +499,58 @@ class EndpointSecurityTest {
             String token = Tokens.user(ownerId);
             Map<String, Object> ws = withWorkspace ? Api.activeWorkspace(token) : Map.of();
             Map<String, Object> org = withOrganization ? Api.organization(token, "Security org") : Map.of();
-            return new Fixture(ownerId, (String) ws.get("id"), (String) ws.get("provisioning_run_id"),
+            Fixture f = new Fixture(ownerId, (String) ws.get("id"), (String) ws.get("provisioning_run_id"),
                     (String) org.get("id"), Tokens.unique("target"));
+            if (withWorkspace) {
+                f.populateWorkspace();
+            }
+            return f;
         }
 
-        /** Well-formed ids of this cell that name nothing: the random tail is changed. */
+        private void populateWorkspace() {
+            Api.as(Tokens.service("billing-service", ADMIN)).body(Map.of("plan", PLAN))
+                    .patch("/v1/workspaces/" + workspaceId).then().statusCode(200);
+            String targetToken = invite(targetUserId).path("token");
+            targetMemberId = Api.as(Tokens.user(targetUserId)).body(Map.of("token", targetToken))
+                    .post("/v1/workspaces/invitations/accept").then().statusCode(200).extract().path("id");
+            inviteeId = Tokens.unique("invitee");
+            invitee = Tokens.user(inviteeId);
+            Response invitation = invite(inviteeId);
+            invitationId = invitation.path("id");
+            invitationToken = invitation.path("token");
+            key(KEY_SCOPES);
+        }
+
+        private Response invite(String userId) {
+            return Api.as(owner).body(Map.of("email", userId + "@example.com", "role", "member"))
+                    .post("/v1/workspaces/" + workspaceId + "/members/invite").then().statusCode(201).extract()
+                    .response();
+        }
+
+        /** The secret of a key of the owner's with exactly these scopes, made through the API on first use. */
+        String key(List<String> scopes) {
+            return keys.computeIfAbsent(List.copyOf(scopes), s -> {
+                Response created = Api.as(owner).body(Map.of("name", "Key " + keys.size(), "scopes", s))
+                        .post("/v1/workspaces/" + workspaceId + "/api-keys").then().statusCode(201).extract()
+                        .response();
+                if (keyId == null) {
+                    keyId = created.path("id");
+                }
+                return created.path("secret");
+            });
+        }
+
+        /** Well-formed ids (and tokens) of this cell that name nothing: the random tail is changed. */
         Fixture withMissingIds() {
-            return new Fixture(ownerId, missing(workspaceId), missing(runId), missing(organizationId), targetUserId);
+            Fixture f = new Fixture(ownerId, missing(workspaceId), missing(runId), missing(organizationId),
+                    targetUserId);
+            f.targetMemberId = missing(targetMemberId);
+            f.invitationId = missing(invitationId);
+            f.invitationToken = missing(invitationToken);
+            f.inviteeId = inviteeId;
+            f.invitee = invitee;
+            f.keyId = missing(keyId);
+            return f;
         }
 
         private static String missing(String id) {
@@ -342,6 +573,10 @@ class EndpointSecurityTest {
             path = fill(path, "{org_id}", organizationId);
             path = fill(path, "{account_id}", organizationId);
             path = fill(path, "{user_id}", targetUserId);
+            path = fill(path, "{member_id}", targetMemberId);
+            path = fill(path, "{invitation_id}", invitationId);
+            path = fill(path, "{token}", invitationToken);
+            path = fill(path, "{key_id}", keyId);
             if (path.contains("{")) {
                 throw new AssertionError("no fixture value for a parameter of " + template);
             }
@@ -368,7 +603,10 @@ class EndpointSecurityTest {
             request.header("Authorization", "Bearer " + token);
         }
         if (e.body() != null) {
-            request.contentType(ContentType.JSON).body(new LinkedHashMap<>(e.body()));
+            Map<String, Object> body = new LinkedHashMap<>();
+            e.body().forEach((name, value) -> body.put(name,
+                    value instanceof String text && text.startsWith("{") ? f.resolve(text) : value));
+            request.contentType(ContentType.JSON).body(body);
         }
         return request.request(e.method(), f.resolve(e.path()));
     }
