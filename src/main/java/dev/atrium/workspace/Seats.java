@@ -74,13 +74,15 @@ public class Seats {
     public Uni<Void> requireJoinBudget(String userId) {
         return Panache.getSession().chain(s -> s.createNativeQuery("select pg_advisory_xact_lock(hashtextextended(:u, 7))")
                 .setParameter("u", userId).getSingleResult()
-                .chain(() -> s.createNativeQuery("select count(*) from workspace_members m join workspaces w"
-                        + " on w.id = m.workspace_id where m.user_id = :u and w.status <> 'deleted'", Long.class)
-                        .setParameter("u", userId).getSingleResult()))
+                // Counting stops at the limit: the answer only needs "at the limit or not", whatever a user owns.
+                .chain(() -> s.createNativeQuery("select count(*) from (select 1 from workspace_members m"
+                        + " join workspaces w on w.id = m.workspace_id where m.user_id = :u and w.status <> 'deleted'"
+                        + " limit :max) joined", Long.class)
+                        .setParameter("u", userId).setParameter("max", maxJoinedWorkspaces).getSingleResult()))
                 .map(joined -> {
                     if (joined >= maxJoinedWorkspaces) {
-                        throw new ApiException(403, "limit_exceeded", "You already belong to " + maxJoinedWorkspaces
-                                + " workspaces, the most one user may join.");
+                        throw new ApiException(403, "limit_exceeded", "The user already belongs to "
+                                + maxJoinedWorkspaces + " workspaces, the most one user may join.");
                     }
                     return null;
                 });

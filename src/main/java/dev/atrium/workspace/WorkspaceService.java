@@ -10,8 +10,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -69,15 +67,11 @@ public class WorkspaceService {
     private final ProvisioningService provisioning;
     private final PlansConfig plans;
     private final MeterRegistry metrics;
-    private final int maxJoinedWorkspaces;
     private final Seats seats;
 
     public WorkspaceService(Cells cells, Access access, EventLog events, Idempotency idempotency, ObjectMapper json,
             OrganizationService organizations, ProvisioningService provisioning, PlansConfig plans,
-            MeterRegistry metrics,
-            @ConfigProperty(name = "atrium.limits.max-joined-workspaces", defaultValue = "100") int maxJoinedWorkspaces,
-            Seats seats) {
-        this.maxJoinedWorkspaces = maxJoinedWorkspaces;
+            MeterRegistry metrics, Seats seats) {
         this.seats = seats;
         this.cells = cells;
         this.access = access;
@@ -272,7 +266,7 @@ public class WorkspaceService {
                 owner.joinedAt = ws.createdAt;
                 owner.invitedBy = p.isService() ? caller.actor() : null;
                 var run = provisioning.planCreate(ws);
-                return requireJoinBudget(owner.userId)
+                return seats.requireJoinBudget(owner.userId)
                         .chain(() -> ws.persist())
                         .chain(() -> owner.persist())
                         .chain(() -> provisioning.persist(run))
@@ -288,25 +282,6 @@ public class WorkspaceService {
                         });
             });
         });
-    }
-
-    /**
-     * A user belongs to at most {@code atrium.limits.max-joined-workspaces} workspaces. The advisory lock on the
-     * user serializes their concurrent creates, so parallel requests cannot all see room for one more.
-     */
-    Uni<Void> requireJoinBudget(String userId) {
-        return Panache.getSession().chain(s -> s.createNativeQuery("select pg_advisory_xact_lock(hashtextextended(:u, 7))")
-                .setParameter("u", userId).getSingleResult()
-                .chain(() -> s.createNativeQuery("select count(*) from workspace_members m join workspaces w"
-                        + " on w.id = m.workspace_id where m.user_id = :u and w.status <> 'deleted'", Long.class)
-                        .setParameter("u", userId).getSingleResult()))
-                .map(joined -> {
-                    if (joined >= maxJoinedWorkspaces) {
-                        throw new ApiException(403, "limit_exceeded", "The owner already belongs to "
-                                + maxJoinedWorkspaces + " workspaces, the most one user may join.");
-                    }
-                    return null;
-                });
     }
 
     int planMembers(String plan) {
