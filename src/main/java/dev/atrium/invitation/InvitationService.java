@@ -327,7 +327,7 @@ public class InvitationService {
                         .chain(() -> seats.used(ws.id, now))
                         .chain(used -> {
                             seats.requireWithin(ws, used);
-                            return seats.requireJoinBudget(p.id());
+                            return seats.requireJoinBudget(p.id(), false);
                         })
                         .chain(() -> {
                             InvitationView before = InvitationMapper.view(inv, now);

@@ -69,18 +69,20 @@ public class Seats {
 
     /**
      * A user belongs to at most {@code atrium.limits.max-joined-workspaces} live workspaces. The advisory lock per
-     * user (the same one workspace creation takes) serializes that user's joins.
+     * user serializes that user's joins; callers take it as late as they can, so it is held only until their commit.
+     * {@code includesThisJoin}: the caller's new membership is already written (and so counted).
      */
-    public Uni<Void> requireJoinBudget(String userId) {
+    public Uni<Void> requireJoinBudget(String userId, boolean includesThisJoin) {
+        int allowed = includesThisJoin ? maxJoinedWorkspaces + 1 : maxJoinedWorkspaces;
         return Panache.getSession().chain(s -> s.createNativeQuery("select pg_advisory_xact_lock(hashtextextended(:u, 7))")
                 .setParameter("u", userId).getSingleResult()
                 // Counting stops at the limit: the answer only needs "at the limit or not", whatever a user owns.
                 .chain(() -> s.createNativeQuery("select count(*) from (select 1 from workspace_members m"
                         + " join workspaces w on w.id = m.workspace_id where m.user_id = :u and w.status <> 'deleted'"
                         + " limit :max) joined", Long.class)
-                        .setParameter("u", userId).setParameter("max", maxJoinedWorkspaces).getSingleResult()))
+                        .setParameter("u", userId).setParameter("max", allowed).getSingleResult()))
                 .map(joined -> {
-                    if (joined >= maxJoinedWorkspaces) {
+                    if (joined >= allowed) {
                         throw new ApiException(403, "limit_exceeded", "The user already belongs to "
                                 + maxJoinedWorkspaces + " workspaces, the most one user may join.");
                     }

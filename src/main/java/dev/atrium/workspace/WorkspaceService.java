@@ -266,8 +266,7 @@ public class WorkspaceService {
                 owner.joinedAt = ws.createdAt;
                 owner.invitedBy = p.isService() ? caller.actor() : null;
                 var run = provisioning.planCreate(ws);
-                return seats.requireJoinBudget(owner.userId)
-                        .chain(() -> ws.persist())
+                return ws.persist()
                         .chain(() -> owner.persist())
                         .chain(() -> provisioning.persist(run))
                         .chain(() -> Panache.getSession().chain(sess -> sess.flush()))
@@ -278,6 +277,8 @@ public class WorkspaceService {
                                     .chain(() -> events.append("member.added", caller.actor(), caller.requestId(),
                                             new EventLog.Subject(org.id, ws.id, "member", owner.id), null,
                                             MemberMapper.view(owner)))
+                                    // Last, so the per-user lock it takes is held only until the commit.
+                                    .chain(() -> seats.requireJoinBudget(owner.userId, true))
                                     .replaceWith(view);
                         });
             });
