@@ -205,14 +205,22 @@ public class ProvisioningService {
     @Scheduled(every = "${atrium.provisioning.sweep-every:10s}", delayed = "5s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> sweep() {
+        return runDue(java.time.Duration.ofSeconds(5)).replaceWithVoid();
+    }
+
+    /**
+     * Executes up to 50 pending runs older than {@code minAge}, one after another, and answers how many it took up.
+     * Safe beside any other instance or kick: a run is executed only by whoever moves it from pending to running.
+     */
+    public Uni<Integer> runDue(java.time.Duration minAge) {
         return Panache.withSession(() -> ProvisioningRun.<ProvisioningRun>find(
-                "status = 'pending' and createdAt < ?1", Clock.now().minusSeconds(5)).range(0, 50).list())
+                "status = 'pending' and createdAt <= ?1", Clock.now().minus(minAge)).range(0, 49).list())
                 .flatMap(runs -> {
                     Uni<Void> chain = Uni.createFrom().voidItem();
                     for (ProvisioningRun run : runs) {
                         chain = chain.chain(() -> execute(run.id).onFailure().recoverWithNull());
                     }
-                    return chain;
+                    return chain.replaceWith(runs.size());
                 });
     }
 

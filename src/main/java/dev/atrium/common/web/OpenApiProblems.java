@@ -38,7 +38,7 @@ public class OpenApiProblems implements OASFilter {
             return;
         }
         openAPI.getPaths().getPathItems().forEach((path, item) -> {
-            if (!path.startsWith("/v1")) {
+            if (!path.startsWith("/v1") && !path.startsWith("/internal/")) {
                 return;
             }
             item.getOperations().values().forEach(op -> decorate(op, bearer));
