@@ -1,7 +1,5 @@
 package dev.atrium.background;
 
-import java.time.Duration;
-
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -11,8 +9,10 @@ import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.security.Callers;
 import dev.atrium.common.security.Principal;
 import dev.atrium.idempotency.IdempotencyJanitor;
+import dev.atrium.invitation.InvitationExpiry;
 import dev.atrium.provisioning.ProvisioningService;
 import dev.atrium.usage.UsageCounter;
+import dev.atrium.workspace.WorkspaceLifecycle;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.POST;
@@ -22,8 +22,9 @@ import jakarta.ws.rs.core.MediaType;
 
 /**
  * The work a cell otherwise does on timers, on demand. A cell scaled to zero runs no timers, so a scheduler outside
- * it (the chart's CronJob or PingSource) calls this to retry due provisioning runs, flush counters and purge expired
- * idempotency keys. Only an allow-listed service with {@code atrium:admin} may call it.
+ * it (the chart's CronJob or PingSource) calls this to run due provisioning runs (new, retrying, or abandoned by a
+ * dead instance whose lease ran out), purge deleted workspaces past retention, expire invitations, flush counters and
+ * purge expired idempotency keys. Only an allow-listed service with {@code atrium:admin} may call it.
  */
 @Path("/internal/v1/background-work")
 @Authenticated
@@ -36,9 +37,14 @@ public class BackgroundWorkResource {
     private final UsageCounter usage;
     private final ApiKeyUsage keyUsage;
     private final IdempotencyJanitor idempotency;
+    private final WorkspaceLifecycle lifecycle;
+    private final InvitationExpiry invitations;
 
     public BackgroundWorkResource(Callers callers, ProvisioningService provisioning, UsageCounter usage,
-            ApiKeyUsage keyUsage, IdempotencyJanitor idempotency) {
+            ApiKeyUsage keyUsage, IdempotencyJanitor idempotency, WorkspaceLifecycle lifecycle,
+            InvitationExpiry invitations) {
+        this.lifecycle = lifecycle;
+        this.invitations = invitations;
         this.callers = callers;
         this.provisioning = provisioning;
         this.usage = usage;
@@ -48,7 +54,7 @@ public class BackgroundWorkResource {
 
     @Schema(name = "BackgroundWork")
     public record Done(@Schema(enumeration = "background_work") String object, int provisioningRunsTaken,
-            int idempotencyKeysPurged) {
+            int workspacesPurged, int invitationsExpired, int idempotencyKeysPurged) {
     }
 
     @POST
@@ -58,10 +64,13 @@ public class BackgroundWorkResource {
         if (!p.isService() || !p.scopes().contains(Principal.SCOPE_ADMIN)) {
             throw ApiException.forbidden("Background work is run by a service with the atrium:admin scope.");
         }
-        return provisioning.runDue(Duration.ZERO)
-                .flatMap(runs -> usage.flush()
-                        .chain(() -> keyUsage.flush())
-                        .chain(() -> idempotency.purgeExpired())
-                        .map(purged -> new Done("background_work", runs, purged)));
+        return provisioning.runDue()
+                .flatMap(runs -> lifecycle.purgeDue()
+                        .flatMap(purgedWorkspaces -> invitations.expireDue()
+                                .flatMap(expired -> usage.flush()
+                                        .chain(() -> keyUsage.flush())
+                                        .chain(() -> idempotency.purgeExpired())
+                                        .map(purged -> new Done("background_work", runs, purgedWorkspaces, expired,
+                                                purged)))));
     }
 }

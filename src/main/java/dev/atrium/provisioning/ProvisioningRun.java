@@ -26,4 +26,21 @@ public class ProvisioningRun extends PanacheEntityBase {
     public Instant startedAt;
     @Column(name = "finished_at")
     public Instant finishedAt;
+    /** The instance holding the run, and until when; an expired lease is taken over by any instance. */
+    @Column(name = "lease_owner")
+    public String leaseOwner;
+    @Column(name = "lease_until")
+    public Instant leaseUntil;
+    /** When the run is due: now for a new run, later after a failed attempt (backoff with jitter). */
+    @Column(name = "next_attempt_at", nullable = false)
+    public Instant nextAttemptAt;
+    /** How often an administrator re-ran the run after it failed. */
+    @Column(nullable = false)
+    public int retries;
+    @Column(name = "updated_at", nullable = false)
+    public Instant updatedAt;
+
+    public boolean finished() {
+        return "succeeded".equals(status) || "failed".equals(status);
+    }
 }

@@ -1,96 +1,80 @@
 package dev.atrium.provisioning;
 
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.List;
-
-import org.jboss.logging.Logger;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.atrium.audit.EventLog;
 import dev.atrium.cell.Cells;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.security.Access;
-import dev.atrium.common.security.Actor;
 import dev.atrium.common.security.Caller;
 import dev.atrium.common.security.Permission;
 import dev.atrium.common.time.Clock;
+import dev.atrium.idempotency.Idempotency;
 import dev.atrium.organization.Organization;
 import dev.atrium.provisioning.dto.EnvironmentView;
 import dev.atrium.provisioning.dto.ProvisioningRunView;
 import dev.atrium.workspace.Workspace;
 import dev.atrium.workspace.WorkspaceMapper;
 import dev.atrium.workspace.WorkspaceStatus;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
-import io.quarkus.scheduler.Scheduled;
-import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
-import io.smallrye.common.vertx.VertxContext;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.ws.rs.core.Response;
 
 /**
- * Provisioning runs and their steps are rows written in the same transaction as the workspace. A run is claimed
- * by a conditional update (only one instance moves it from pending to running) and executed after the creating
- * transaction commits; a periodic sweep picks up runs whose kick was lost, for example to a crash.
+ * The provisioning API: planning a run inside a workspace transaction, waiting on it, reading it and retrying it.
+ * {@link SagaEngine} executes runs.
  */
 @ApplicationScoped
 public class ProvisioningService {
 
-    private static final Logger LOG = Logger.getLogger(ProvisioningService.class);
-    public static final List<String> CREATE_STEPS = List.of("environments", "dataplane", "access", "activate");
-    public static final List<String> ENVIRONMENTS = List.of("dev", "staging", "prod");
+    public static final List<String> ENVIRONMENTS = SagaEngine.ENVIRONMENTS;
 
+    private final SagaEngine engine;
     private final Cells cells;
     private final Access access;
     private final EventLog events;
+    private final Idempotency idempotency;
     private final Vertx vertx;
-    private final MeterRegistry metrics;
 
-    public ProvisioningService(Cells cells, Access access, EventLog events, Vertx vertx, MeterRegistry metrics) {
+    public ProvisioningService(SagaEngine engine, Cells cells, Access access, EventLog events,
+            Idempotency idempotency, Vertx vertx) {
+        this.engine = engine;
         this.cells = cells;
         this.access = access;
         this.events = events;
+        this.idempotency = idempotency;
         this.vertx = vertx;
-        this.metrics = metrics;
     }
 
     /** Plans a create run for {@code ws}: assigns its id to the workspace, writes nothing yet. */
-    public ProvisioningRun planCreate(Workspace ws) {
-        ProvisioningRun run = new ProvisioningRun();
-        run.id = cells.newId("run");
-        run.workspaceId = ws.id;
-        run.kind = "create";
-        run.status = "pending";
-        run.createdAt = Clock.now();
-        ws.provisioningRunId = run.id;
-        return run;
+    public SagaEngine.Planned planCreate(Workspace ws) {
+        return engine.plan(ws, "create");
+    }
+
+    /** Plans a run of {@code kind} ({@code delete}, {@code restore}) for {@code ws}. */
+    public SagaEngine.Planned plan(Workspace ws, String kind) {
+        return engine.plan(ws, kind);
     }
 
     /** Writes a planned run and its pending steps in the caller's transaction (after the workspace row). */
-    public Uni<Void> persist(ProvisioningRun run) {
-        Uni<?> chain = run.persist();
-        for (int i = 0; i < CREATE_STEPS.size(); i++) {
-            ProvisioningStep step = new ProvisioningStep();
-            step.runId = run.id;
-            step.position = i + 1;
-            step.name = CREATE_STEPS.get(i);
-            step.status = "pending";
-            chain = chain.chain(() -> step.persist());
-        }
-        return chain.replaceWithVoid();
+    public Uni<Void> persist(SagaEngine.Planned planned) {
+        return engine.persist(planned);
     }
 
-    /** Starts executing a run on a fresh context, detached from the request that created it. */
+    /** Starts executing a run after the transaction that planned it has committed. */
     public void kick(String runId) {
-        Context context = VertxContext.createNewDuplicatedContext(vertx.getOrCreateContext());
-        VertxContextSafetyToggle.setContextSafe(context, true);
-        context.runOnContext(v -> Uni.createFrom().deferred(() -> execute(runId)).subscribe().with(
-                ok -> {
-                },
-                failure -> LOG.errorf(failure, "provisioning run %s could not be executed", runId)));
+        engine.kick(runId);
+    }
+
+    /** Claims and executes due runs now; answers how many it took up. */
+    public Uni<Integer> runDue() {
+        return engine.runDue();
     }
 
     /** Waits, without blocking a thread, until the run has finished or {@code deadline} has passed. */
@@ -107,123 +91,6 @@ public class ProvisioningService {
                 });
     }
 
-    Uni<Void> execute(String runId) {
-        return Panache.withTransaction(() -> Panache.getSession().chain(s -> s.createNativeQuery(
-                "update provisioning_runs set status = 'running', started_at = :now where id = :id and status = 'pending'")
-                .setParameter("now", Clock.now()).setParameter("id", runId).executeUpdate()))
-                .flatMap(claimed -> claimed == 0 ? Uni.createFrom().voidItem() : runCreate(runId)
-                        .onFailure().recoverWithUni(failure -> fail(runId, failure)));
-    }
-
-    private Uni<Void> runCreate(String runId) {
-        return Panache.withTransaction(() -> ProvisioningRun.<ProvisioningRun>findById(runId).flatMap(run -> Workspace
-                .<Workspace>findById(run.workspaceId).flatMap(ws -> ProvisioningStep
-                        .<ProvisioningStep>list("runId", runId).flatMap(steps -> {
-                            steps.sort(Comparator.comparingInt(s -> s.position));
-                            Uni<?> chain = Uni.createFrom().voidItem();
-                            for (ProvisioningStep step : steps) {
-                                chain = chain.chain(() -> perform(step, ws));
-                            }
-                            return chain.chain(() -> {
-                                run.status = "succeeded";
-                                run.finishedAt = Clock.now();
-                                return Organization.<Organization>findById(ws.organizationId);
-                            }).flatMap(org -> {
-                                Object before = WorkspaceMapper.view(ws, org.name);
-                                WorkspaceStatus.transition(ws, WorkspaceStatus.ACTIVE);
-                                ws.updatedAt = Clock.now();
-                                ws.updatedBy = Actor.SYSTEM;
-                                return Panache.getSession().chain(s -> s.flush())
-                                        .chain(() -> events.append("workspace.provisioned", Actor.SYSTEM, null,
-                                                new EventLog.Subject(ws.organizationId, ws.id, "workspace", ws.id),
-                                                before, WorkspaceMapper.view(ws, org.name)));
-                            });
-                        }))))
-                .invoke(() -> metrics.counter("atrium.provisioning.runs", "outcome", "succeeded").increment())
-                .replaceWithVoid();
-    }
-
-    private Uni<Void> perform(ProvisioningStep step, Workspace ws) {
-        step.attempts++;
-        step.startedAt = Clock.now();
-        Uni<Void> work = switch (step.name) {
-            case "environments" -> createEnvironments(ws);
-            // No dataplane endpoint is configured in this cell: the step is recorded as skipped.
-            case "dataplane" -> Uni.createFrom().voidItem().invoke(() -> step.status = "skipped");
-            default -> Uni.createFrom().voidItem();
-        };
-        return work.invoke(() -> {
-            if (!"skipped".equals(step.status)) {
-                step.status = "succeeded";
-            }
-            step.finishedAt = Clock.now();
-        });
-    }
-
-    private Uni<Void> createEnvironments(Workspace ws) {
-        return Environment.<Environment>list("workspaceId", ws.id).flatMap(existing -> {
-            Uni<?> chain = Uni.createFrom().voidItem();
-            for (String name : ENVIRONMENTS) {
-                if (existing.stream().anyMatch(e -> e.name.equals(name))) {
-                    continue;
-                }
-                Environment env = new Environment();
-                env.id = cells.newId("env");
-                env.workspaceId = ws.id;
-                env.name = name;
-                env.status = "ready";
-                env.createdAt = Clock.now();
-                chain = chain.chain(() -> env.persist());
-            }
-            return chain.replaceWithVoid();
-        });
-    }
-
-    private Uni<Void> fail(String runId, Throwable failure) {
-        LOG.warnf("provisioning run %s failed: %s", runId, failure.toString());
-        String reason = failure instanceof ApiException api ? api.getMessage() : "provisioning step failed";
-        metrics.counter("atrium.provisioning.runs", "outcome", "failed").increment();
-        return Panache.withTransaction(() -> ProvisioningRun.<ProvisioningRun>findById(runId).flatMap(run -> {
-            run.status = "failed";
-            run.error = reason;
-            run.finishedAt = Clock.now();
-            return Workspace.<Workspace>findById(run.workspaceId).flatMap(ws -> {
-                if (!WorkspaceStatus.PROVISIONING.wire().equals(ws.status)) {
-                    return Uni.createFrom().voidItem();
-                }
-                WorkspaceStatus.transition(ws, WorkspaceStatus.FAILED);
-                ws.updatedAt = Clock.now();
-                ws.updatedBy = Actor.SYSTEM;
-                return events.append("workspace.provisioning_failed", Actor.SYSTEM, null,
-                        new EventLog.Subject(ws.organizationId, ws.id, "workspace", ws.id), null,
-                        java.util.Map.of("status", ws.status, "error", reason)).replaceWithVoid();
-            });
-        }));
-    }
-
-    /** Runs whose kick was lost (a crash between commit and kick) are picked up here. */
-    @Scheduled(every = "${atrium.provisioning.sweep-every:10s}", delayed = "5s",
-            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    Uni<Void> sweep() {
-        return runDue(java.time.Duration.ofSeconds(5)).replaceWithVoid();
-    }
-
-    /**
-     * Executes up to 50 pending runs older than {@code minAge}, one after another, and answers how many it took up.
-     * Safe beside any other instance or kick: a run is executed only by whoever moves it from pending to running.
-     */
-    public Uni<Integer> runDue(java.time.Duration minAge) {
-        return Panache.withSession(() -> ProvisioningRun.<ProvisioningRun>find(
-                "status = 'pending' and createdAt <= ?1", Clock.now().minus(minAge)).range(0, 49).list())
-                .flatMap(runs -> {
-                    Uni<Void> chain = Uni.createFrom().voidItem();
-                    for (ProvisioningRun run : runs) {
-                        chain = chain.chain(() -> execute(run.id).onFailure().recoverWithNull());
-                    }
-                    return chain.replaceWith(runs.size());
-                });
-    }
-
     @WithSession
     public Uni<ProvisioningRunView> get(Caller caller, String runId) {
         cells.requireLocal(runId, "run", caller.pathAndQuery());
@@ -231,13 +98,85 @@ public class ProvisioningService {
             if (run == null) {
                 return Uni.createFrom().failure(ApiException.notFound());
             }
-            return access.workspace(caller, run.workspaceId, Permission.RUNS_READ)
-                    .chain(() -> ProvisioningStep.<ProvisioningStep>list("runId = ?1 order by position", runId))
-                    .map(steps -> new ProvisioningRunView("provisioning_run", run.id, run.workspaceId, run.kind,
-                            run.status, run.error, run.createdAt, run.startedAt, run.finishedAt,
-                            steps.stream().map(s -> new ProvisioningRunView.Step(s.position, s.name, s.status,
-                                    s.attempts, s.startedAt, s.finishedAt, s.lastError)).toList()));
+            return access.workspace(caller, run.workspaceId, Permission.RUNS_READ).chain(() -> view(run));
         });
+    }
+
+    public static Uni<ProvisioningRunView> view(ProvisioningRun run) {
+        return ProvisioningStep.<ProvisioningStep>list("runId = ?1 order by position", run.id)
+                .map(steps -> new ProvisioningRunView("provisioning_run", run.id, run.workspaceId, run.kind,
+                        run.status, run.error, run.retries, run.finished() ? null : run.nextAttemptAt,
+                        run.createdAt, run.startedAt, run.finishedAt,
+                        steps.stream().map(s -> new ProvisioningRunView.Step(s.position, s.name, s.status,
+                                s.attempts, s.startedAt, s.finishedAt, s.lastError)).toList()));
+    }
+
+    /**
+     * Re-runs a failed run from its first unfinished step (a compensated create run starts over). A create run
+     * moves its workspace from {@code failed} back to {@code provisioning}. Owners, admins and admin services.
+     */
+    public Uni<Response> retry(Caller caller, String runId, String idempotencyKey) {
+        cells.requireLocal(runId, "run", caller.pathAndQuery());
+        AtomicBoolean fresh = new AtomicBoolean();
+        return idempotency.run(caller, idempotencyKey, Map.of("run_id", runId),
+                () -> ProvisioningRun.<ProvisioningRun>findById(runId).flatMap(run -> {
+                    if (run == null) {
+                        return Uni.createFrom().failure(ApiException.notFound());
+                    }
+                    return access.workspace(caller, run.workspaceId, Permission.RUNS_RETRY)
+                            .flatMap(grant -> restart(caller, run, grant.workspace()))
+                            .invoke(() -> fresh.set(true))
+                            .chain(() -> view(run))
+                            .map(view -> new Idempotency.Result(202, view)
+                                    .header("Location", "/v1/provisioning-runs/" + run.id)
+                                    .header("Retry-After", "1"));
+                }))
+                .invoke(() -> {
+                    if (fresh.get()) {
+                        engine.kick(runId);
+                    }
+                });
+    }
+
+    private Uni<Void> restart(Caller caller, ProvisioningRun run, Workspace ws) {
+        if (!"failed".equals(run.status)) {
+            throw new ApiException(409, "invalid_state_transition",
+                    "Only a failed run can be retried; this one is " + run.status + ".")
+                    .extension("current_status", run.status);
+        }
+        Uni<Void> workspace = Uni.createFrom().voidItem();
+        if ("create".equals(run.kind)) {
+            workspace = Organization.<Organization>findById(ws.organizationId).flatMap(org -> {
+                Object before = WorkspaceMapper.view(ws, org.name);
+                WorkspaceStatus.transition(ws, WorkspaceStatus.PROVISIONING);
+                ws.failureReason = null;
+                ws.provisioningRunId = run.id;
+                ws.updatedAt = Clock.now();
+                ws.updatedBy = caller.actor();
+                return Panache.getSession().chain(s -> s.flush())
+                        .chain(() -> events.append("workspace.updated", caller.actor(), caller.requestId(),
+                                new EventLog.Subject(ws.organizationId, ws.id, "workspace", ws.id), before,
+                                WorkspaceMapper.view(ws, org.name)))
+                        .replaceWithVoid();
+            });
+        }
+        return workspace.chain(() -> Panache.getSession().chain(s -> s.createNativeQuery("""
+                update provisioning_steps
+                   set status = 'pending', attempts = 0, last_error = null, started_at = null, finished_at = null
+                 where run_id = :run and status not in ('succeeded', 'skipped')""")
+                .setParameter("run", run.id).executeUpdate()))
+                .invoke(() -> {
+                    run.status = "pending";
+                    run.error = null;
+                    run.retries++;
+                    run.finishedAt = null;
+                    run.nextAttemptAt = Clock.now();
+                    run.updatedAt = run.nextAttemptAt;
+                    run.leaseOwner = null;
+                    run.leaseUntil = null;
+                })
+                .chain(() -> Panache.getSession().chain(s -> s.flush()))
+                .replaceWithVoid();
     }
 
     @WithSession

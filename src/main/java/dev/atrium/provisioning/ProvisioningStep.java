@@ -32,6 +32,9 @@ public class ProvisioningStep extends PanacheEntityBase {
     public Instant finishedAt;
     @Column(name = "last_error")
     public String lastError;
+    /** Sent to external systems with the step's work, so a step redone after a crash is recognised there. */
+    @Column(name = "idempotency_key", nullable = false)
+    public String idempotencyKey;
 
     public static class Key implements Serializable {
         public String runId;

@@ -34,6 +34,8 @@ public class Workspace extends PanacheEntityBase {
     public String status;
     @Column(name = "status_before_delete")
     public String statusBeforeDelete;
+    @Column(name = "failure_reason")
+    public String failureReason;
     @Column(name = "archived_at")
     public Instant archivedAt;
     @Column(name = "frozen_reason")

@@ -16,7 +16,7 @@ public final class WorkspaceMapper {
                 w.region, w.tenancyModel, w.status, WorkspaceStatus.ARCHIVED.wire().equals(w.status), w.archivedAt,
                 w.frozenReason, w.frozenAt, w.frozenBy, w.billingMode, w.pooledSeatLimit, w.plan, settings(w.settings),
                 new TreeMap<>(w.metadata == null ? Map.of() : w.metadata), w.createdAt, w.updatedAt, w.createdBy,
-                w.updatedBy, w.provisioningRunId, w.deletedAt, w.purgeAt, w.version);
+                w.updatedBy, w.provisioningRunId, w.failureReason, w.deletedAt, w.purgeAt, w.version);
     }
 
     static WorkspaceSettings settings(Map<String, Object> stored) {

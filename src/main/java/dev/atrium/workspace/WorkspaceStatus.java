@@ -20,7 +20,8 @@ public enum WorkspaceStatus {
             ACTIVE, EnumSet.of(FROZEN, ARCHIVED, DELETING),
             FROZEN, EnumSet.of(ACTIVE, DELETING),
             ARCHIVED, EnumSet.of(ACTIVE, DELETING),
-            FAILED, EnumSet.of(DELETING),
+            // A failed run retried by an administrator provisions again.
+            FAILED, EnumSet.of(PROVISIONING, DELETING),
             DELETING, EnumSet.of(DELETED),
             // Restore returns to the status held before deletion; purge removes the row.
             DELETED, EnumSet.of(ACTIVE, FROZEN, ARCHIVED, FAILED));

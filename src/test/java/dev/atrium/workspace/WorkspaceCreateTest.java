@@ -81,7 +81,7 @@ class WorkspaceCreateTest {
                 .body("status", equalTo("succeeded"))
                 .body("workspace_id", equalTo(id))
                 .body("steps.name", equalTo(List.of("environments", "dataplane", "access", "activate")))
-                .body("steps.status", equalTo(List.of("succeeded", "skipped", "succeeded", "succeeded")))
+                .body("steps.status", equalTo(List.of("succeeded", "succeeded", "succeeded", "succeeded")))
                 .body("steps[0].attempts", equalTo(1));
         Api.as(token).get("/v1/workspaces/" + id + "/environments").then().statusCode(200)
                 .body("name", equalTo(List.of("dev", "staging", "prod")))

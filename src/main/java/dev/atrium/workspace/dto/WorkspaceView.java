@@ -34,6 +34,7 @@ public record WorkspaceView(
         Actor createdBy,
         Actor updatedBy,
         @Schema(nullable = true) String provisioningRunId,
+        @Schema(nullable = true, description = "Why provisioning failed, when status is failed") String failureReason,
         @Schema(nullable = true) Instant deletedAt,
         @Schema(nullable = true) Instant purgeAt,
         long version) {

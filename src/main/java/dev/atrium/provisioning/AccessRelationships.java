@@ -1,0 +1,54 @@
+package dev.atrium.provisioning;
+
+import java.util.List;
+
+import dev.atrium.common.time.Clock;
+import dev.atrium.workspace.Workspace;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/**
+ * Writes a workspace's access relationships as Zanzibar tuples ({@code workspace:ws_…#owner@user:…},
+ * {@code workspace:ws_…#organization@organization:org_…}). This writer keeps them in the local
+ * {@code access_relationships} table inside the saga step's transaction; a SpiceDB or OpenFGA writer can replace it
+ * with the same two operations (both idempotent: writing an existing tuple or deleting a missing one is a no-op).
+ */
+@ApplicationScoped
+public class AccessRelationships {
+
+    public record Tuple(String resourceType, String resourceId, String relation, String subjectType,
+            String subjectId) {
+    }
+
+    /** The relationships provisioning writes for a workspace whose owner is {@code ownerUserId}. */
+    public static List<Tuple> forWorkspace(Workspace ws, String ownerUserId) {
+        return List.of(
+                new Tuple("workspace", ws.id, "organization", "organization", ws.organizationId),
+                new Tuple("workspace", ws.id, "owner", "user", ownerUserId));
+    }
+
+    /** Writes the tuples in the caller's transaction; tuples already present are left as they are. */
+    public Uni<Void> write(String workspaceId, List<Tuple> tuples) {
+        Uni<?> chain = Uni.createFrom().voidItem();
+        for (Tuple t : tuples) {
+            chain = chain.chain(() -> Panache.getSession().chain(s -> s.createNativeQuery("""
+                    insert into access_relationships
+                        (resource_type, resource_id, relation, subject_type, subject_id, workspace_id, created_at)
+                    values (:rt, :rid, :rel, :st, :sid, :ws, :now)
+                    on conflict do nothing""")
+                    .setParameter("rt", t.resourceType()).setParameter("rid", t.resourceId())
+                    .setParameter("rel", t.relation()).setParameter("st", t.subjectType())
+                    .setParameter("sid", t.subjectId()).setParameter("ws", workspaceId)
+                    .setParameter("now", Clock.now()).executeUpdate()));
+        }
+        return chain.replaceWithVoid();
+    }
+
+    /** Deletes every tuple of the workspace in the caller's transaction. */
+    public Uni<Integer> deleteAll(String workspaceId) {
+        return Panache.getSession().chain(s -> s.createNativeQuery(
+                "delete from access_relationships where workspace_id = :ws").setParameter("ws", workspaceId)
+                .executeUpdate());
+    }
+}

@@ -1,0 +1,101 @@
+package dev.atrium.provisioning;
+
+import java.time.Duration;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.mutiny.core.Vertx;
+import io.vertx.mutiny.core.buffer.Buffer;
+import io.vertx.mutiny.core.http.HttpClient;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/**
+ * The dataplane API the saga's dataplane step talks to. Every call carries the step's idempotency key, so a call
+ * repeated after a crash or a timeout (the work may have happened) is recognised by the dataplane and not done twice.
+ */
+@ApplicationScoped
+public class Dataplane {
+
+    /** A failure worth retrying (timeouts, connection errors, 5xx, 408, 429) or not (any other 4xx). */
+    public static class DataplaneException extends RuntimeException {
+        final boolean retryable;
+
+        DataplaneException(String message, boolean retryable) {
+            super(message);
+            this.retryable = retryable;
+        }
+    }
+
+    private final SagaConfig config;
+    private final ObjectMapper json;
+    private final HttpClient client;
+
+    public Dataplane(SagaConfig config, ObjectMapper json, Vertx vertx) {
+        this.config = config;
+        this.json = json;
+        Duration timeout = config.dataplane().timeout();
+        this.client = vertx.createHttpClient(new HttpClientOptions()
+                .setConnectTimeout((int) timeout.toMillis())
+                .setMaxPoolSize(8)
+                .setKeepAlive(true));
+    }
+
+    public boolean configured() {
+        return config.dataplane().url().filter(u -> !u.isBlank()).isPresent();
+    }
+
+    /** {@code PUT {url}/workspaces/{id}}: creates or resumes the workspace's dataplane resources. */
+    public Uni<Void> provision(String workspaceId, Map<String, Object> body, String idempotencyKey) {
+        return call(HttpMethod.PUT, workspaceId, body, idempotencyKey, false);
+    }
+
+    /** {@code DELETE {url}/workspaces/{id}}: removes them; a 404 means already gone. */
+    public Uni<Void> deprovision(String workspaceId, String idempotencyKey) {
+        return call(HttpMethod.DELETE, workspaceId, null, idempotencyKey, true);
+    }
+
+    private Uni<Void> call(HttpMethod method, String workspaceId, Object body, String idempotencyKey,
+            boolean goneIsDone) {
+        String base = config.dataplane().url().orElseThrow();
+        String url = (base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/workspaces/" + workspaceId;
+        Duration timeout = config.dataplane().timeout();
+        RequestOptions options = new RequestOptions().setMethod(method).setAbsoluteURI(url)
+                .setIdleTimeout(timeout.toMillis())
+                .putHeader("Idempotency-Key", idempotencyKey)
+                .putHeader("Content-Type", "application/json")
+                .putHeader("Accept", "application/json");
+        Buffer payload;
+        try {
+            payload = body == null ? Buffer.buffer() : Buffer.buffer(json.writeValueAsBytes(body));
+        } catch (JsonProcessingException e) {
+            return Uni.createFrom().failure(new DataplaneException("request could not be written", false));
+        }
+        return client.request(options)
+                .chain(request -> request.send(payload))
+                .chain(response -> response.body().map(b -> response.statusCode()))
+                .ifNoItem().after(timeout).failWith(() -> new DataplaneException(
+                        method + " " + url + " timed out after " + timeout.toMillis() + " ms", true))
+                .onFailure(t -> !(t instanceof DataplaneException))
+                .transform(t -> new DataplaneException(method + " " + url + " failed: " + t.getMessage(), true))
+                .map(status -> {
+                    if (status / 100 == 2 || (goneIsDone && status == 404)) {
+                        return null;
+                    }
+                    boolean retryable = status >= 500 || status == 408 || status == 429;
+                    throw new DataplaneException(method + " " + url + " answered " + status, retryable);
+                })
+                .replaceWithVoid();
+    }
+
+    @PreDestroy
+    void close() {
+        client.closeAndForget();
+    }
+}

@@ -1,0 +1,593 @@
+package dev.atrium.provisioning;
+
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.jboss.logging.Logger;
+
+import dev.atrium.audit.EventLog;
+import dev.atrium.cell.Cells;
+import dev.atrium.common.problem.ApiException;
+import dev.atrium.common.security.Actor;
+import dev.atrium.common.time.Clock;
+import dev.atrium.member.WorkspaceMember;
+import dev.atrium.organization.Organization;
+import dev.atrium.workspace.Workspace;
+import dev.atrium.workspace.WorkspaceMapper;
+import dev.atrium.workspace.WorkspaceStatus;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.quarkus.scheduler.Scheduled;
+import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
+import io.smallrye.common.vertx.VertxContext;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/**
+ * Executes provisioning runs: a durable saga whose runs and steps are rows.
+ *
+ * <p>
+ * <b>Claiming.</b> Every instance's worker (and the kick after a create, and the internal background-work endpoint)
+ * claims due runs in one short transaction: {@code SELECT … FOR UPDATE SKIP LOCKED} picks runs that are due and not
+ * leased (or whose lease expired, i.e. their instance died), and the same statement writes this instance as the
+ * lease owner. Two instances never hold the same run: the row lock serialises the claim and the lease excludes the
+ * other for its duration.
+ *
+ * <p>
+ * <b>Executing.</b> Steps run one at a time, outside the claiming transaction. A local step does its work and records
+ * its success in one transaction that first renews the lease ({@link #guard}); a worker that lost its lease (it
+ * stalled past the lease and another instance took over) finds the guard failing and its work rolled back, so a local
+ * step's effect commits exactly once. The dataplane step calls an external API: it records the attempt, calls with
+ * the step's idempotency key, and records the result; a crash in between repeats the call with the same key, which
+ * the dataplane recognises.
+ *
+ * <p>
+ * <b>Failing.</b> A failed attempt is recorded with its error and the run is due again after an exponential backoff
+ * with jitter; after {@code max-attempts} (or at once for a permanent error) a create run compensates: the
+ * completed steps are undone in reverse order and the workspace is marked {@code failed} with the reason. Delete
+ * and restore runs have nothing to roll back to: they stop as failed and an administrator can retry them.
+ */
+@ApplicationScoped
+public class SagaEngine {
+
+    private static final Logger LOG = Logger.getLogger(SagaEngine.class);
+
+    public static final List<String> CREATE_STEPS = List.of("environments", "dataplane", "access", "activate");
+    public static final List<String> DELETE_STEPS = List.of("access", "dataplane", "environments", "finalize");
+    public static final List<String> RESTORE_STEPS = List.of("dataplane");
+    public static final List<String> ENVIRONMENTS = List.of("dev", "staging", "prod");
+
+    /** Raised inside a step transaction when this instance no longer holds the run's lease. */
+    static final class LeaseLost extends RuntimeException {
+        LeaseLost(String runId) {
+            super("lease on run " + runId + " lost", null, false, false);
+        }
+    }
+
+    private static final String CLAIM = """
+            with due as (
+                select id, status from provisioning_runs
+                 where status in ('pending', 'running', 'compensating')
+                   and next_attempt_at <= now()
+                   and (lease_until is null or lease_until < now())
+                   and ($4::text is null or id = $4)
+                 order by next_attempt_at
+                 limit $3
+                 for update skip locked)
+            update provisioning_runs r
+               set lease_owner = $1,
+                   lease_until = now() + make_interval(secs => $2::float8),
+                   status = case when r.status = 'pending' then 'running' else r.status end,
+                   started_at = coalesce(r.started_at, now()),
+                   updated_at = now()
+              from due
+             where r.id = due.id
+            returning r.id, r.kind, due.status as previous""";
+
+    private final String owner = ManagementFactory.getRuntimeMXBean().getName() + "/"
+            + UUID.randomUUID().toString().substring(0, 8);
+    private final SagaConfig config;
+    private final Pool pool;
+    private final Cells cells;
+    private final EventLog events;
+    private final Dataplane dataplane;
+    private final AccessRelationships relationships;
+    private final Vertx vertx;
+    private final MeterRegistry metrics;
+    private final AtomicLong oldestDueSeconds = new AtomicLong();
+    /** Set on shutdown: no new claims. Runs in flight keep their lease until it runs out; another instance resumes. */
+    private volatile boolean stopping;
+
+    public SagaEngine(SagaConfig config, Pool pool, Cells cells, EventLog events, Dataplane dataplane,
+            AccessRelationships relationships, Vertx vertx, MeterRegistry metrics) {
+        this.config = config;
+        this.pool = pool;
+        this.cells = cells;
+        this.events = events;
+        this.dataplane = dataplane;
+        this.relationships = relationships;
+        this.vertx = vertx;
+        this.metrics = metrics;
+        metrics.gauge("atrium.provisioning.oldest.due.seconds", oldestDueSeconds);
+    }
+
+    // ---------------------------------------------------------------- planning
+
+    /** Plans a run of {@code kind} for {@code ws} and points the workspace at it; {@link #persist} writes it. */
+    public Planned plan(Workspace ws, String kind) {
+        ProvisioningRun run = new ProvisioningRun();
+        run.id = cells.newId("run");
+        run.workspaceId = ws.id;
+        run.kind = kind;
+        run.status = "pending";
+        run.createdAt = Clock.now();
+        run.updatedAt = run.createdAt;
+        run.nextAttemptAt = run.createdAt;
+        ws.provisioningRunId = run.id;
+        List<String> names = switch (kind) {
+            case "create" -> CREATE_STEPS;
+            case "delete" -> DELETE_STEPS;
+            default -> RESTORE_STEPS;
+        };
+        List<ProvisioningStep> steps = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+            ProvisioningStep step = new ProvisioningStep();
+            step.runId = run.id;
+            step.position = i + 1;
+            step.name = names.get(i);
+            step.status = "pending";
+            step.idempotencyKey = run.id + ":" + step.name;
+            steps.add(step);
+        }
+        return new Planned(run, steps);
+    }
+
+    public record Planned(ProvisioningRun run, List<ProvisioningStep> steps) {
+    }
+
+    /** Writes a planned run and its steps in the caller's transaction (after the workspace row). */
+    public Uni<Void> persist(Planned planned) {
+        Uni<?> chain = planned.run().persist();
+        for (ProvisioningStep step : planned.steps()) {
+            chain = chain.chain(() -> step.persist());
+        }
+        return chain.replaceWithVoid();
+    }
+
+    // ---------------------------------------------------------------- claiming
+
+    /** Starts a run at once on a fresh context, detached from the request that created it. */
+    public void kick(String runId) {
+        onFreshContext(() -> claim(runId, 1).flatMap(this::driveAll).replaceWithVoid());
+    }
+
+    /**
+     * Claims up to a batch of due runs (new, retrying, or abandoned by a dead instance) and drives each; answers
+     * how many it took. Safe beside any other instance: a run is driven only by its lease holder.
+     */
+    public Uni<Integer> runDue() {
+        return claim(null, config.batch()).flatMap(ids -> driveAll(ids).replaceWith(ids.size()))
+                .call(this::refreshOldestDue);
+    }
+
+    @Scheduled(every = "${atrium.provisioning.worker-every:2s}", delayed = "3s",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> worker() {
+        return runDue().onFailure().recoverWithItem(t -> {
+            LOG.warnf("provisioning worker tick failed: %s", t.toString());
+            return 0;
+        }).replaceWithVoid();
+    }
+
+    void onStop(@jakarta.enterprise.event.Observes io.quarkus.runtime.ShutdownEvent event) {
+        stopping = true;
+    }
+
+    private Uni<List<String>> claim(String runId, int limit) {
+        if (stopping) {
+            return Uni.createFrom().item(List.of());
+        }
+        return pool.withTransaction(conn -> conn.preparedQuery(CLAIM).execute(Tuple.tuple()
+                .addString(owner).addDouble(config.lease().toMillis() / 1000.0).addInteger(limit).addString(runId)))
+                .map(rows -> {
+                    List<String> ids = new ArrayList<>();
+                    for (Row row : rows) {
+                        ids.add(row.getString("id"));
+                        if ("pending".equals(row.getString("previous"))) {
+                            runs(row.getString("kind"), "started").increment();
+                        } else {
+                            LOG.infof("provisioning run %s taken up again (%s)", row.getString("id"),
+                                    row.getString("previous"));
+                        }
+                    }
+                    return ids;
+                });
+    }
+
+    private Uni<Void> driveAll(List<String> ids) {
+        Uni<Void> chain = Uni.createFrom().voidItem();
+        for (String id : ids) {
+            chain = chain.chain(() -> drive(id).onFailure().recoverWithUni(t -> {
+                LOG.warnf("provisioning run %s stopped: %s", id, t.toString());
+                return Uni.createFrom().voidItem();
+            }));
+        }
+        return chain;
+    }
+
+    private Uni<Void> refreshOldestDue() {
+        return pool.preparedQuery("""
+                select coalesce(extract(epoch from now() - min(next_attempt_at)), 0)::bigint as age
+                  from provisioning_runs
+                 where status in ('pending', 'running', 'compensating') and next_attempt_at <= now()""")
+                .execute().invoke(rows -> oldestDueSeconds.set(rows.iterator().next().getLong("age")))
+                .replaceWithVoid().onFailure().recoverWithNull();
+    }
+
+    @Scheduled(every = "15s", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> gauges() {
+        return refreshOldestDue();
+    }
+
+    // ---------------------------------------------------------------- driving
+
+    private record State(ProvisioningRun run, List<ProvisioningStep> steps) {
+    }
+
+    /** Executes the claimed run step by step until it finishes, waits for a retry, or its lease is lost. */
+    Uni<Void> drive(String runId) {
+        if (stopping) {
+            return none();
+        }
+        return Panache.withSession(() -> ProvisioningRun.<ProvisioningRun>findById(runId)
+                .flatMap(run -> ProvisioningStep.<ProvisioningStep>list("runId = ?1 order by position", runId)
+                        .map(steps -> new State(run, steps))))
+                .flatMap(state -> {
+                    ProvisioningRun run = state.run();
+                    if (run == null || run.finished() || !owner.equals(run.leaseOwner)) {
+                        return Uni.createFrom().voidItem();
+                    }
+                    if ("compensating".equals(run.status)) {
+                        Optional<ProvisioningStep> done = lastSucceeded(state.steps());
+                        return done.isEmpty() ? concludeFailed(run)
+                                : compensate(run, done.get()).flatMap(more -> more ? drive(runId) : none());
+                    }
+                    Optional<ProvisioningStep> next = state.steps().stream()
+                            .filter(s -> !"succeeded".equals(s.status) && !"skipped".equals(s.status)).findFirst();
+                    if (next.isEmpty()) {
+                        return concludeSucceeded(run);
+                    }
+                    return attempt(run, next.get()).flatMap(more -> more ? drive(runId) : none());
+                });
+    }
+
+    /** Compensation undoes the last completed step first. */
+    private static Optional<ProvisioningStep> lastSucceeded(List<ProvisioningStep> steps) {
+        ProvisioningStep last = null;
+        for (ProvisioningStep s : steps) {
+            if ("succeeded".equals(s.status)) {
+                last = s;
+            }
+        }
+        return Optional.ofNullable(last);
+    }
+
+    private static Uni<Void> none() {
+        return Uni.createFrom().voidItem();
+    }
+
+    /** One attempt of one step; answers whether the run can go on at once. */
+    private Uni<Boolean> attempt(ProvisioningRun run, ProvisioningStep step) {
+        Timer.Sample timing = Timer.start(metrics);
+        boolean external = "dataplane".equals(step.name) && dataplane.configured();
+        Uni<String> outcome = external ? external(run, step) : local(run, step);
+        return outcome.map(status -> {
+            timing.stop(stepTimer(run.kind, step.name, status));
+            return true;
+        }).onFailure(LeaseLost.class).recoverWithUni(lost -> {
+            LOG.warnf("provisioning run %s: %s; another instance carries on", run.id, lost.getMessage());
+            return Uni.createFrom().item(false);
+        }).onFailure().recoverWithUni(failure -> {
+            timing.stop(stepTimer(run.kind, step.name, "failed"));
+            return recordFailure(run, step, failure);
+        });
+    }
+
+    /** A step done inside the database: its work and its record commit together, or not at all. */
+    private Uni<String> local(ProvisioningRun run, ProvisioningStep step) {
+        var started = Clock.now();
+        return Panache.withTransaction(() -> guard(run.id)
+                .chain(() -> Workspace.<Workspace>findById(run.workspaceId))
+                .flatMap(ws -> work(run, step, ws))
+                .flatMap(status -> record(run.id, step.position, status, 1, started, null).replaceWith(status)));
+    }
+
+    /** The dataplane step: record the attempt, call outside any transaction, record the result. */
+    private Uni<String> external(ProvisioningRun run, ProvisioningStep step) {
+        var started = Clock.now();
+        Context context = Vertx.currentContext();
+        Uni<Void> call = "create".equals(run.kind) || "restore".equals(run.kind)
+                ? Panache.withSession(() -> Workspace.<Workspace>findById(run.workspaceId))
+                        .flatMap(ws -> dataplane.provision(ws.id, Map.of("id", ws.id, "organization_id",
+                                ws.organizationId, "name", ws.name, "slug", ws.slug, "region", ws.region,
+                                "tenancy_model", ws.tenancyModel, "plan", ws.plan, "environments", ENVIRONMENTS),
+                                step.idempotencyKey))
+                : dataplane.deprovision(run.workspaceId, step.idempotencyKey);
+        return Panache.withTransaction(() -> guard(run.id)
+                .chain(() -> record(run.id, step.position, "running", 1, started, null)))
+                .chain(() -> call.emitOn(r -> context.runOnContext(v -> r.run())))
+                .chain(() -> Panache.withTransaction(() -> guard(run.id)
+                        .chain(() -> record(run.id, step.position, "succeeded", 0, started, null))))
+                .replaceWith("succeeded");
+    }
+
+    /** The local work of a step; answers the step's status. */
+    private Uni<String> work(ProvisioningRun run, ProvisioningStep step, Workspace ws) {
+        String key = run.kind + "/" + step.name;
+        return switch (key) {
+            case "create/environments" -> createEnvironments(ws).replaceWith("succeeded");
+            // No dataplane is configured for this cell: recorded as skipped, done nothing.
+            case "create/dataplane", "delete/dataplane", "restore/dataplane" -> Uni.createFrom().item("skipped");
+            case "create/access" -> WorkspaceMember.<WorkspaceMember>find("workspaceId = ?1 and role = 'owner'", ws.id)
+                    .firstResult().flatMap(ownerMember -> {
+                        if (ownerMember == null) {
+                            return Uni.createFrom().failure(new IllegalStateException("the workspace has no owner"));
+                        }
+                        return relationships.write(ws.id, AccessRelationships.forWorkspace(ws, ownerMember.userId));
+                    }).replaceWith("succeeded");
+            case "create/activate" -> transition(ws, WorkspaceStatus.ACTIVE, "workspace.provisioned", null)
+                    .replaceWith("succeeded");
+            case "delete/access" -> relationships.deleteAll(ws.id).replaceWith("succeeded");
+            case "delete/environments" -> Panache.getSession().chain(s -> s.createNativeQuery(
+                    "update environments set status = 'deleted' where workspace_id = :ws").setParameter("ws", ws.id)
+                    .executeUpdate()).replaceWith("succeeded");
+            case "delete/finalize" -> transition(ws, WorkspaceStatus.DELETED, "workspace.updated", null)
+                    .replaceWith("succeeded");
+            default -> Uni.createFrom().failure(new IllegalStateException("unknown step " + key));
+        };
+    }
+
+    private Uni<Void> createEnvironments(Workspace ws) {
+        return Environment.<Environment>list("workspaceId", ws.id).flatMap(existing -> {
+            Uni<?> chain = Uni.createFrom().voidItem();
+            for (String name : ENVIRONMENTS) {
+                if (existing.stream().anyMatch(e -> e.name.equals(name))) {
+                    continue;
+                }
+                Environment env = new Environment();
+                env.id = cells.newId("env");
+                env.workspaceId = ws.id;
+                env.name = name;
+                env.status = "ready";
+                env.createdAt = Clock.now();
+                chain = chain.chain(() -> env.persist());
+            }
+            return chain.replaceWithVoid();
+        });
+    }
+
+    /** Moves the workspace through the status machine and writes the event, in the step's transaction. */
+    private Uni<Void> transition(Workspace ws, WorkspaceStatus target, String eventType, String reason) {
+        return Organization.<Organization>findById(ws.organizationId).flatMap(org -> {
+            Object before = WorkspaceMapper.view(ws, org.name);
+            WorkspaceStatus.transition(ws, target);
+            ws.failureReason = reason;
+            ws.updatedAt = Clock.now();
+            ws.updatedBy = Actor.SYSTEM;
+            return Panache.getSession().chain(s -> s.flush())
+                    .chain(() -> events.append(eventType, Actor.SYSTEM, null,
+                            new EventLog.Subject(ws.organizationId, ws.id, "workspace", ws.id), before,
+                            WorkspaceMapper.view(ws, org.name)))
+                    .replaceWithVoid();
+        });
+    }
+
+    /**
+     * Renews this instance's lease on the run, in the caller's transaction, or fails with {@link LeaseLost}. The
+     * updated row stays locked until the transaction ends, so no claim can take the run in between.
+     */
+    private Uni<Void> guard(String runId) {
+        return Panache.getSession().chain(s -> s.createNativeQuery("""
+                update provisioning_runs set lease_until = now() + make_interval(secs => cast(:lease as float8)),
+                       updated_at = now()
+                 where id = :id and lease_owner = :owner and lease_until > now()""")
+                .setParameter("lease", config.lease().toMillis() / 1000.0).setParameter("id", runId)
+                .setParameter("owner", owner).executeUpdate())
+                .map(count -> {
+                    if (count == 0) {
+                        throw new LeaseLost(runId);
+                    }
+                    return null;
+                });
+    }
+
+    private Uni<Void> record(String runId, int position, String status, int attempts, java.time.Instant started,
+            String error) {
+        boolean finished = !"running".equals(status) && !"pending".equals(status);
+        return Panache.getSession().chain(s -> s.createNativeQuery("""
+                update provisioning_steps
+                   set status = :status, attempts = attempts + :attempts, started_at = :started,
+                       finished_at = :finished, last_error = :error
+                 where run_id = :run and position = :position""")
+                .setParameter("status", status).setParameter("attempts", attempts).setParameter("started", started)
+                .setParameter("finished", finished ? Clock.now() : null).setParameter("error", error)
+                .setParameter("run", runId).setParameter("position", position).executeUpdate())
+                .replaceWithVoid();
+    }
+
+    // ---------------------------------------------------------------- failing
+
+    /** Records a failed attempt; answers whether the run goes on at once (to compensate). */
+    private Uni<Boolean> recordFailure(ProvisioningRun run, ProvisioningStep step, Throwable failure) {
+        String error = describe(failure);
+        boolean retryable = !(failure instanceof Dataplane.DataplaneException d) || d.retryable;
+        if (failure instanceof ApiException) {
+            retryable = false; // the status machine refused: trying again cannot help
+        }
+        int attempts = step.attempts + 1;
+        boolean giveUp = !retryable || attempts >= config.maxAttempts();
+        LOG.warnf("provisioning run %s step %s attempt %d failed%s: %s", run.id, step.name, attempts,
+                giveUp ? " for good" : ", will retry", error);
+        Duration delay = backoff(attempts);
+        return Panache.withTransaction(() -> guard(run.id)
+                .chain(() -> Panache.getSession().chain(s -> s.createNativeQuery("""
+                        update provisioning_steps
+                           set status = :status, attempts = :attempts, finished_at = :now, last_error = :error
+                         where run_id = :run and position = :position""")
+                        .setParameter("status", giveUp ? "failed" : "pending")
+                        .setParameter("attempts", attempts)
+                        .setParameter("now", Clock.now()).setParameter("error", error).setParameter("run", run.id)
+                        .setParameter("position", step.position).executeUpdate()))
+                .chain(() -> {
+                    if (!giveUp) {
+                        return reschedule(run.id, delay, null);
+                    }
+                    String reason = "step '" + step.name + "' failed: " + error;
+                    if ("create".equals(run.kind)) {
+                        return Panache.getSession().chain(s -> s.createNativeQuery("""
+                                update provisioning_runs set status = 'compensating', error = :error,
+                                       updated_at = now() where id = :id""")
+                                .setParameter("error", reason).setParameter("id", run.id).executeUpdate())
+                                .replaceWithVoid();
+                    }
+                    return finish(run.id, "failed", reason);
+                }))
+                .map(v -> {
+                    if (!giveUp) {
+                        rekick(run.id, delay);
+                        return false;
+                    }
+                    if (!"create".equals(run.kind)) {
+                        runs(run.kind, "failed").increment();
+                    }
+                    return "create".equals(run.kind);
+                })
+                .onFailure().recoverWithUni(t -> {
+                    // The database may be gone too: the lease runs out and the run is taken up again.
+                    LOG.warnf("provisioning run %s: failure of step %s not recorded (%s)", run.id, step.name,
+                            t.toString());
+                    return Uni.createFrom().item(false);
+                });
+    }
+
+    /** Undoes one completed step of a failed create run; answers whether the run goes on at once. */
+    private Uni<Boolean> compensate(ProvisioningRun run, ProvisioningStep step) {
+        Context context = Vertx.currentContext();
+        Uni<Void> external = "dataplane".equals(step.name) && dataplane.configured()
+                ? dataplane.deprovision(run.workspaceId, step.idempotencyKey + ":compensate")
+                        .emitOn(r -> context.runOnContext(v -> r.run()))
+                : Uni.createFrom().voidItem();
+        return external.chain(() -> Panache.withTransaction(() -> guard(run.id).chain(() -> switch (step.name) {
+            case "environments" -> Panache.getSession().chain(s -> s.createNativeQuery(
+                    "delete from environments where workspace_id = :ws").setParameter("ws", run.workspaceId)
+                    .executeUpdate()).replaceWithVoid();
+            case "access" -> relationships.deleteAll(run.workspaceId).replaceWithVoid();
+            default -> Uni.createFrom().<Void>voidItem();
+        }).chain(() -> Panache.getSession().chain(s -> s.createNativeQuery(
+                "update provisioning_steps set status = 'compensated', finished_at = :now"
+                        + " where run_id = :run and position = :position")
+                .setParameter("now", Clock.now()).setParameter("run", run.id)
+                .setParameter("position", step.position).executeUpdate()))))
+                .replaceWith(true)
+                .onFailure(LeaseLost.class).recoverWithItem(false)
+                .onFailure().recoverWithUni(failure -> {
+                    // Compensations must eventually happen: they are retried with backoff, without a limit.
+                    Duration delay = backoff(config.maxAttempts());
+                    LOG.warnf("provisioning run %s: compensation of %s failed, will retry: %s", run.id, step.name,
+                            describe(failure));
+                    return Panache.withTransaction(() -> guard(run.id)
+                            .chain(() -> reschedule(run.id, delay, null)))
+                            .invoke(() -> rekick(run.id, delay))
+                            .replaceWith(false).onFailure().recoverWithItem(false);
+                });
+    }
+
+    private Uni<Void> concludeFailed(ProvisioningRun run) {
+        return Panache.withTransaction(() -> guard(run.id)
+                .chain(() -> Workspace.<Workspace>findById(run.workspaceId))
+                .flatMap(ws -> WorkspaceStatus.PROVISIONING.wire().equals(ws.status)
+                        ? transition(ws, WorkspaceStatus.FAILED, "workspace.provisioning_failed", run.error)
+                        : Uni.createFrom().voidItem())
+                .chain(() -> finish(run.id, "failed", run.error)))
+                .invoke(() -> runs(run.kind, "failed").increment())
+                .onFailure(LeaseLost.class).recoverWithNull();
+    }
+
+    private Uni<Void> concludeSucceeded(ProvisioningRun run) {
+        return Panache.withTransaction(() -> guard(run.id).chain(() -> finish(run.id, "succeeded", null)))
+                .invoke(() -> runs(run.kind, "succeeded").increment())
+                .onFailure(LeaseLost.class).recoverWithNull();
+    }
+
+    private Uni<Void> finish(String runId, String status, String error) {
+        return Panache.getSession().chain(s -> s.createNativeQuery("""
+                update provisioning_runs set status = :status, error = :error, finished_at = :now, updated_at = :now,
+                       lease_owner = null, lease_until = null where id = :id""")
+                .setParameter("status", status).setParameter("error", error).setParameter("now", Clock.now())
+                .setParameter("id", runId).executeUpdate()).replaceWithVoid();
+    }
+
+    /** Releases the lease and makes the run due again after {@code delay}. */
+    private Uni<Void> reschedule(String runId, Duration delay, String error) {
+        return Panache.getSession().chain(s -> s.createNativeQuery("""
+                update provisioning_runs
+                   set next_attempt_at = now() + make_interval(secs => cast(:delay as float8)),
+                       lease_owner = null, lease_until = null, updated_at = now()
+                 where id = :id""")
+                .setParameter("delay", delay.toMillis() / 1000.0).setParameter("id", runId).executeUpdate())
+                .replaceWithVoid();
+    }
+
+    /**
+     * Exponential backoff with "equal jitter": half of {@code base·2^(attempt-1)} (capped) plus a random share of the
+     * other half, so retries of many runs failing together spread out instead of arriving in waves.
+     */
+    Duration backoff(int attempt) {
+        long base = config.backoffBase().toMillis();
+        long cap = config.backoffMax().toMillis();
+        long exp = Math.min(cap, base * (1L << Math.min(20, Math.max(0, attempt - 1))));
+        long half = exp / 2;
+        return Duration.ofMillis(half + ThreadLocalRandom.current().nextLong(half + 1));
+    }
+
+    /** Takes the run up again in this instance when it is due (the worker would too, a little later). */
+    private void rekick(String runId, Duration delay) {
+        vertx.setTimer(Math.max(1, delay.toMillis() + 20), id -> kick(runId));
+    }
+
+    private static String describe(Throwable failure) {
+        String message = failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage();
+        return message.length() > 500 ? message.substring(0, 500) : message;
+    }
+
+    private void onFreshContext(java.util.function.Supplier<Uni<? extends Void>> work) {
+        Context context = VertxContext.createNewDuplicatedContext(vertx.getOrCreateContext());
+        VertxContextSafetyToggle.setContextSafe(context, true);
+        context.runOnContext(v -> Uni.createFrom().deferred(work).subscribe().with(
+                ok -> {
+                },
+                failure -> LOG.errorf(failure, "provisioning work failed")));
+    }
+
+    private io.micrometer.core.instrument.Counter runs(String kind, String outcome) {
+        return metrics.counter("atrium.provisioning.runs", "kind", kind, "outcome", outcome);
+    }
+
+    private Timer stepTimer(String kind, String step, String outcome) {
+        return Timer.builder("atrium.provisioning.step.duration").tag("kind", kind).tag("step", step)
+                .tag("outcome", outcome).publishPercentileHistogram().register(metrics);
+    }
+}

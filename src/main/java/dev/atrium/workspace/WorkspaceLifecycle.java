@@ -1,0 +1,225 @@
+package dev.atrium.workspace;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.jboss.logging.Logger;
+
+import dev.atrium.audit.EventLog;
+import dev.atrium.common.db.Shield;
+import dev.atrium.common.problem.ApiException;
+import dev.atrium.common.security.Access;
+import dev.atrium.common.security.Actor;
+import dev.atrium.common.security.Caller;
+import dev.atrium.common.security.Permission;
+import dev.atrium.common.time.Clock;
+import dev.atrium.common.web.ETags;
+import dev.atrium.idempotency.Idempotency;
+import dev.atrium.member.WorkspaceMember;
+import dev.atrium.organization.Organization;
+import dev.atrium.provisioning.AccessRelationships;
+import dev.atrium.provisioning.Dataplane;
+import dev.atrium.provisioning.ProvisioningService;
+import dev.atrium.provisioning.SagaEngine;
+import dev.atrium.workspace.dto.WorkspaceView;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.ws.rs.core.Response;
+
+/**
+ * The end of a workspace's life: delete (a deprovisioning run ends in {@code deleted}), restore within the retention
+ * period, and the purge job that removes a deleted workspace for good once its {@code purge_at} has passed. The
+ * workspace row, and with it the slug, stays until the purge.
+ */
+@ApplicationScoped
+public class WorkspaceLifecycle {
+
+    private static final Logger LOG = Logger.getLogger(WorkspaceLifecycle.class);
+
+    private final Access access;
+    private final EventLog events;
+    private final Idempotency idempotency;
+    private final ProvisioningService provisioning;
+    private final AccessRelationships relationships;
+    private final Dataplane dataplane;
+    private final LifecycleConfig config;
+    private final MeterRegistry metrics;
+
+    public WorkspaceLifecycle(Access access, EventLog events, Idempotency idempotency,
+            ProvisioningService provisioning, AccessRelationships relationships, Dataplane dataplane,
+            LifecycleConfig config, MeterRegistry metrics) {
+        this.access = access;
+        this.events = events;
+        this.idempotency = idempotency;
+        this.provisioning = provisioning;
+        this.relationships = relationships;
+        this.dataplane = dataplane;
+        this.config = config;
+        this.metrics = metrics;
+    }
+
+    /**
+     * {@code DELETE /v1/workspaces/{id}}: the owner moves the workspace to {@code deleting} (If-Match honoured), sets
+     * {@code purge_at}, and a delete run deprovisions it; the run's last step marks it {@code deleted}.
+     */
+    public Uni<Response> delete(Caller caller, String id, String ifMatch) {
+        AtomicReference<String> runId = new AtomicReference<>();
+        return Shield.of(() -> Panache.withTransaction(() -> access.workspace(caller, id, Permission.WORKSPACE_DELETE)
+                .flatMap(grant -> {
+                    Workspace ws = grant.workspace();
+                    return Organization.<Organization>findById(ws.organizationId).flatMap(org -> {
+                        ETags.requireMatch(ifMatch, WorkspaceService.etag(ws, org));
+                        WorkspaceView before = WorkspaceMapper.view(ws, org.name);
+                        String previous = ws.status;
+                        WorkspaceStatus.transition(ws, WorkspaceStatus.DELETING);
+                        Instant now = Clock.now();
+                        ws.statusBeforeDelete = previous;
+                        ws.deletedAt = now;
+                        ws.purgeAt = now.plus(config.retention());
+                        ws.updatedAt = now;
+                        ws.updatedBy = caller.actor();
+                        SagaEngine.Planned run = provisioning.plan(ws, "delete");
+                        runId.set(run.run().id);
+                        return provisioning.persist(run)
+                                .chain(() -> Panache.getSession().chain(s -> s.flush()))
+                                .chain(() -> events.append("workspace.deleted", caller.actor(), caller.requestId(),
+                                        new EventLog.Subject(ws.organizationId, ws.id, "workspace", ws.id), before,
+                                        WorkspaceMapper.view(ws, org.name)))
+                                .map(e -> new WorkspaceService.Found(WorkspaceMapper.view(ws, org.name),
+                                        WorkspaceService.etag(ws, org)));
+                    });
+                })))
+                .map(found -> {
+                    provisioning.kick(runId.get());
+                    metrics.counter("atrium.workspaces.deleted").increment();
+                    return Response.accepted(found.view()).header("ETag", found.etag())
+                            .header("Link", "</v1/provisioning-runs/" + runId.get() + ">; rel=\"monitor\"")
+                            .header("Retry-After", "1").build();
+                });
+    }
+
+    /**
+     * {@code POST /v1/workspaces/{id}/restore}: a deleted workspace before its {@code purge_at} goes back to the
+     * status it had, with its members, keys and invitations (never touched by the delete), its environments ready
+     * again and its access relationships rewritten. With a dataplane configured, a restore run brings the
+     * dataplane's resources back.
+     */
+    public Uni<Response> restore(Caller caller, String id, String idempotencyKey) {
+        AtomicReference<String> runId = new AtomicReference<>();
+        return idempotency.run(caller, idempotencyKey, Map.of("restore", id),
+                () -> access.workspace(caller, id, Permission.WORKSPACE_RESTORE).flatMap(grant -> {
+                    Workspace ws = grant.workspace();
+                    if (!WorkspaceStatus.DELETED.wire().equals(ws.status) || ws.statusBeforeDelete == null) {
+                        throw ApiException.invalidTransition(ws.status, "restored");
+                    }
+                    if (ws.purgeAt != null && !ws.purgeAt.isAfter(Clock.now())) {
+                        throw ApiException.invalidTransition(ws.status, "restored")
+                                .extension("purge_at", ws.purgeAt.toString());
+                    }
+                    return Organization.<Organization>findById(ws.organizationId).flatMap(org -> {
+                        WorkspaceView before = WorkspaceMapper.view(ws, org.name);
+                        WorkspaceStatus target = WorkspaceStatus.of(ws.statusBeforeDelete);
+                        WorkspaceStatus.transition(ws, target);
+                        ws.statusBeforeDelete = null;
+                        ws.deletedAt = null;
+                        ws.purgeAt = null;
+                        ws.updatedAt = Clock.now();
+                        ws.updatedBy = caller.actor();
+                        boolean provisioned = target != WorkspaceStatus.FAILED;
+                        Uni<Void> resources = !provisioned ? Uni.createFrom().voidItem()
+                                : Panache.getSession().chain(s -> s.createNativeQuery(
+                                        "update environments set status = 'ready' where workspace_id = :ws")
+                                        .setParameter("ws", ws.id).executeUpdate())
+                                        .chain(() -> WorkspaceMember.<WorkspaceMember>find(
+                                                "workspaceId = ?1 and role = 'owner'", ws.id).<WorkspaceMember>firstResult())
+                                        .chain(owner -> relationships.write(ws.id,
+                                                AccessRelationships.forWorkspace(ws, owner.userId)));
+                        if (provisioned && dataplane.configured()) {
+                            SagaEngine.Planned run = provisioning.plan(ws, "restore");
+                            runId.set(run.run().id);
+                            resources = resources.chain(() -> provisioning.persist(run));
+                        }
+                        return resources.chain(() -> Panache.getSession().chain(s -> s.flush()))
+                                .chain(() -> events.append("workspace.restored", caller.actor(), caller.requestId(),
+                                        new EventLog.Subject(ws.organizationId, ws.id, "workspace", ws.id), before,
+                                        WorkspaceMapper.view(ws, org.name)))
+                                .map(e -> new Idempotency.Result(200, WorkspaceMapper.view(ws, org.name))
+                                        .header("ETag", WorkspaceService.etag(ws, org)));
+                    });
+                }))
+                .invoke(() -> {
+                    if (runId.get() != null) {
+                        provisioning.kick(runId.get());
+                    }
+                });
+    }
+
+    // ---------------------------------------------------------------- purge
+
+    @Scheduled(every = "${atrium.lifecycle.purge-every:10m}", delayed = "30s",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> purgeJob() {
+        return purgeDue().onFailure().recoverWithItem(t -> {
+            LOG.warnf("purge failed: %s", t.toString());
+            return 0;
+        }).replaceWithVoid();
+    }
+
+    /**
+     * Removes deleted workspaces whose {@code purge_at} has passed, up to 100 per call: their rows (members, keys,
+     * invitations, environments, runs, usage and access relationships go with the workspace row) and their events
+     * older than the audit retention; younger events stay for audit. Records one {@code workspace.purged} each.
+     */
+    public Uni<Integer> purgeDue() {
+        return Panache.withSession(() -> Panache.getSession().chain(s -> s.createNativeQuery(
+                "select id from workspaces where status = 'deleted' and purge_at <= :now order by purge_at limit 100",
+                String.class).setParameter("now", Clock.now()).getResultList()))
+                .flatMap(ids -> {
+                    Uni<Integer> chain = Uni.createFrom().item(0);
+                    for (String id : ids) {
+                        chain = chain.flatMap(n -> purge(id).map(done -> done ? n + 1 : n));
+                    }
+                    return chain;
+                });
+    }
+
+    private Uni<Boolean> purge(String id) {
+        Instant now = Clock.now();
+        return Panache.withTransaction(() -> Panache.getSession().chain(s -> s.createNativeQuery("""
+                select id from workspaces where id = :id and status = 'deleted' and purge_at <= :now
+                   for update skip locked""", String.class).setParameter("id", id).setParameter("now", now)
+                .getResultList())
+                .flatMap(locked -> locked.isEmpty() ? Uni.createFrom().item(false)
+                        : Workspace.<Workspace>findById(id).flatMap(ws -> Organization
+                                .<Organization>findById(ws.organizationId).flatMap(org -> {
+                                    WorkspaceView last = WorkspaceMapper.view(ws, org.name);
+                                    String organizationId = ws.organizationId;
+                                    return Panache.getSession().chain(s -> s.createNativeQuery(
+                                            "delete from events where workspace_id = :id and occurred_at < :cutoff")
+                                            .setParameter("id", id)
+                                            .setParameter("cutoff", now.minus(config.auditRetention()))
+                                            .executeUpdate())
+                                            .chain(() -> Panache.getSession().chain(s -> s.createNativeQuery(
+                                                    "delete from workspaces where id = :id").setParameter("id", id)
+                                                    .executeUpdate()))
+                                            .chain(() -> Panache.getSession().chain(s -> {
+                                                s.detach(ws);
+                                                return Uni.createFrom().voidItem();
+                                            }))
+                                            .chain(() -> events.append("workspace.purged", Actor.SYSTEM, null,
+                                                    new EventLog.Subject(organizationId, id, "workspace", id), last,
+                                                    null))
+                                            .replaceWith(true);
+                                }))))
+                .invoke(done -> {
+                    if (done) {
+                        LOG.infof("workspace %s purged", id);
+                        metrics.counter("atrium.workspaces.purged").increment();
+                    }
+                });
+    }
+}
