@@ -88,6 +88,19 @@ public class ApiException extends RuntimeException {
                 List.of(new FieldError("cursor", "not a cursor issued for this list")));
     }
 
+    public static ApiException cursorExpired() {
+        return new ApiException(410, "cursor_expired",
+                "The cursor is older than the retention window; start again without one.");
+    }
+
+    /** The home cell of what the request needs cannot be reached: fail closed, and say when to try again. */
+    public static ApiException cellUnavailable(String region, long retryAfterSeconds) {
+        return new ApiException(503, "cell_unavailable",
+                "The cell of region '" + region + "' cannot be reached right now; nothing was changed.")
+                .header("Retry-After", String.valueOf(retryAfterSeconds))
+                .extension("region", region);
+    }
+
     public static ApiException preconditionFailed() {
         return new ApiException(412, "precondition_failed", "If-Match does not match the current ETag.");
     }
