@@ -97,6 +97,14 @@ public class Cells {
         throw redirect(home, pathAndQuery);
     }
 
+    /**
+     * The peer region that is the home of {@code id}; empty when the id lives here, names no known cell or is not an
+     * id of that type (those are routed as before: served here, or 404).
+     */
+    public Optional<String> peerHomeOf(String id, String prefix) {
+        return Ids.cellCodeOf(id, prefix).filter(c -> !c.equals(code)).map(regionByCode::get);
+    }
+
     /** For a create that names a region: empty when it is this cell, 307 for a peer, 422 for anything else. */
     public void requireLocalRegion(String requested, String pathAndQuery) {
         if (requested == null || requested.equals(region)) {

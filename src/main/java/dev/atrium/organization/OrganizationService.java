@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.atrium.audit.EventLog;
 import dev.atrium.cell.Cells;
+import dev.atrium.cell.PeerClient;
+import dev.atrium.cell.RemoteOrganization;
 import dev.atrium.common.Slugs;
 import dev.atrium.common.db.DbErrors;
 import dev.atrium.common.db.Shield;
@@ -50,10 +52,12 @@ public class OrganizationService {
     private final Idempotency idempotency;
     private final ObjectMapper json;
     private final ETags etags;
+    private final PeerClient peers;
 
     public OrganizationService(Cells cells, Access access, EventLog events, Idempotency idempotency,
-            ObjectMapper json, ETags etags) {
+            ObjectMapper json, ETags etags, PeerClient peers) {
         this.etags = etags;
+        this.peers = peers;
         this.cells = cells;
         this.access = access;
         this.events = events;
@@ -63,7 +67,9 @@ public class OrganizationService {
 
     /**
      * A user's personal organization, created on first use. The partial unique index on {@code personal_owner}
-     * makes concurrent first requests converge on one organization.
+     * makes concurrent first requests converge on one organization. Personal organizations live on the directory
+     * cell only: on any other cell this yields {@code null} and creates nothing (a workspace create there asks the
+     * directory instead, see {@code Access.remotePersonalOrganization}).
      */
     public Uni<Organization> ensurePersonal(Caller caller) {
         Principal p = caller.principal();
@@ -72,6 +78,9 @@ public class OrganizationService {
 
     /** The personal organization of {@code userId}, for a service that creates a workspace on a user's behalf. */
     public Uni<Organization> ensurePersonalFor(Caller caller, String userId, String email, String name) {
+        if (!peers.isDirectory()) {
+            return Uni.createFrom().nullItem();
+        }
         return Shield.of(() -> Panache.withTransaction(() -> Organization
                 .<Organization>find("personal = true and personalOwner = ?1", userId).firstResult()
                 .flatMap(existing -> existing != null ? Uni.createFrom().item(existing)
@@ -140,6 +149,44 @@ public class OrganizationService {
         });
     }
 
+    /**
+     * The local row that stands for an organization homed in another cell, so a workspace of this cell can point at
+     * it (the foreign key), created or refreshed from what the home cell just said. It only names the organization:
+     * no members (roles are always asked of the home cell), no events (nothing changed; the home cell logs its own
+     * changes), and it is never served here (requests for the organization are redirected to its home). Its slug is
+     * outside this cell's uniqueness rule (V6). Runs inside the caller's transaction.
+     */
+    public Uni<Organization> reference(Caller caller, RemoteOrganization remote) {
+        String actor; // bound as text: a string bound where jsonb is inferred is stored as a JSON string
+        try {
+            actor = json.writeValueAsString(caller.actor());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return Uni.createFrom().failure(e);
+        }
+        java.time.Instant now = Clock.now();
+        return Panache.getSession().chain(s -> s.createNativeQuery("""
+                insert into organizations (id, name, slug, personal, personal_owner, home_region, created_at,
+                    updated_at, created_by, updated_by, version, reference)
+                values (:id, :name, :slug, :personal, null, :home, :now, :now, cast(cast(:actor as text) as jsonb),
+                    cast(cast(:actor as text) as jsonb), 0, true)
+                on conflict (id) do update set name = excluded.name, slug = excluded.slug,
+                    personal = excluded.personal, updated_at = excluded.updated_at,
+                    version = organizations.version + 1
+                where organizations.reference and (organizations.name, organizations.slug, organizations.personal)
+                    is distinct from (excluded.name, excluded.slug, excluded.personal)
+                """).setParameter("id", remote.id()).setParameter("name", remote.name())
+                .setParameter("slug", remote.slug()).setParameter("personal", remote.personal())
+                .setParameter("home", remote.homeRegion()).setParameter("now", now)
+                .setParameter("actor", actor).executeUpdate())
+                .chain(() -> Organization.<Organization>findById(remote.id()))
+                .map(org -> {
+                    if (org == null || cells.region().equals(org.homeRegion)) {
+                        throw ApiException.notFound();
+                    }
+                    return org;
+                });
+    }
+
     private Uni<String> freeSlug(String base) {
         return Organization.<Organization>find("slug = ?1 or slug like ?2", base, base + "-%").list()
                 .map(rows -> {
@@ -159,8 +206,10 @@ public class OrganizationService {
         Uni<Void> personal = p.isUser() ? ensurePersonal(caller).replaceWithVoid() : Uni.createFrom().voidItem();
         return personal.chain(() -> Panache.withSession(() -> {
             List<String> after = cursor == null ? null : Paging.decode(cursor, "orgs", 1);
-            StringBuilder q = new StringBuilder("from Organization o where 1 = 1");
+            // Only this cell's own organizations: references to organizations homed elsewhere are not listed here.
+            StringBuilder q = new StringBuilder("from Organization o where o.homeRegion = ?1");
             List<Object> params = new ArrayList<>();
+            params.add(cells.region());
             if (p.isUser() && !p.platformAdmin()) {
                 params.add(p.id());
                 q.append(" and exists (select 1 from OrganizationMember m where m.organizationId = o.id and m.userId = ?")

@@ -18,10 +18,12 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.atrium.cell.FanOut;
 import dev.atrium.common.paging.Lists;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.problem.Violations;
+import dev.atrium.common.security.Caller;
 import dev.atrium.common.security.Callers;
 import dev.atrium.common.web.ETags;
 import dev.atrium.idempotency.Idempotency;
@@ -34,6 +36,7 @@ import dev.atrium.workspace.dto.WorkspaceView;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.PATCH;
@@ -61,9 +64,12 @@ public class WorkspaceResource {
     private final WorkspaceService workspaces;
     private final ProvisioningService provisioning;
     private final Callers callers;
+    private final WorkspaceLifecycle lifecycle;
 
-    public WorkspaceResource(WorkspaceService workspaces, ProvisioningService provisioning, Callers callers) {
+    public WorkspaceResource(WorkspaceService workspaces, ProvisioningService provisioning, Callers callers,
+            WorkspaceLifecycle lifecycle) {
         this.workspaces = workspaces;
+        this.lifecycle = lifecycle;
         this.provisioning = provisioning;
         this.callers = callers;
     }
@@ -79,6 +85,8 @@ public class WorkspaceResource {
             content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
     @APIResponse(responseCode = "307", description = "The requested region is served by another cell")
     @APIResponse(responseCode = "422", description = "Unknown region or reused idempotency key")
+    @APIResponse(responseCode = "503", description = "The organization's home cell cannot be reached "
+            + "(`cell_unavailable`, with `Retry-After`); nothing was created")
     public Uni<Response> create(CreateWorkspaceRequest body,
             @HeaderParam(Idempotency.HEADER) String idempotencyKey,
             @Parameter(description = "`wait=N` (seconds, at most 30) answers 201 once the workspace is active")
@@ -92,6 +100,8 @@ public class WorkspaceResource {
     @Operation(operationId = "createOrganizationWorkspace", summary = "Create a workspace in an organization")
     @APIResponse(responseCode = "202", description = "Provisioning started",
             content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
+    @APIResponse(responseCode = "503", description = "The organization's home cell cannot be reached "
+            + "(`cell_unavailable`, with `Retry-After`); nothing was created")
     public Uni<Response> createInOrganization(@PathParam("org_id") String organizationId,
             CreateWorkspaceRequest body, @HeaderParam(Idempotency.HEADER) String idempotencyKey,
             @HeaderParam("Prefer") String prefer) {
@@ -121,11 +131,28 @@ public class WorkspaceResource {
     @Parameter(name = "cursor", in = org.eclipse.microprofile.openapi.annotations.enums.ParameterIn.QUERY)
     @Parameter(name = "sort", description = "created_at, -created_at (default), name, -name",
             in = org.eclipse.microprofile.openapi.annotations.enums.ParameterIn.QUERY)
+    @Parameter(name = "regions", in = org.eclipse.microprofile.openapi.annotations.enums.ParameterIn.QUERY,
+            schema = @Schema(enumeration = "all"),
+            description = "`all` adds the caller's workspaces in every other region (cell), read from each cell in "
+                    + "parallel with the caller's token and merged in `sort` order; nothing is copied between cells. "
+                    + "A region that does not answer in time is left out and named in `X-Atrium-Unreachable-Regions`. "
+                    + "The `cursor` of such a list is composite (one position per region) and only valid with "
+                    + "`regions=all`. API keys belong to one workspace of one cell: for them the list stays local.")
     @APIResponse(responseCode = "200", description = "A page of workspaces; `Link` names the next page",
+            headers = @Header(name = FanOut.UNREACHABLE_HEADER, description = "With `regions=all`: the regions "
+                    + "that did not answer, comma-separated (absent when every region answered)"),
             content = @Content(schema = @Schema(type = SchemaType.ARRAY, implementation = WorkspaceView.class)))
     public Uni<Response> list(@Context UriInfo uri) {
         WorkspaceService.ListQuery query = listQuery(uri.getQueryParameters(), null);
-        return workspaces.list(callers.current(), query, false)
+        Caller caller = callers.current();
+        if ("all".equals(uri.getQueryParameters().getFirst("regions")) && !caller.principal().isApiKey()) {
+            return workspaces.listEverywhere(caller, query).map(merged -> {
+                Response r = Lists.respond(merged.items(), merged.nextCursor(), uri);
+                return merged.unreachable().isEmpty() ? r : Response.fromResponse(r)
+                        .header(FanOut.UNREACHABLE_HEADER, String.join(",", merged.unreachable())).build();
+            });
+        }
+        return workspaces.list(caller, query, false)
                 .map(p -> Lists.respond(p.items(), p.nextCursor(), uri));
     }
 
@@ -162,10 +189,13 @@ public class WorkspaceResource {
                 String value = params.getFirst(name);
                 v.check(key.length() <= 40 && value.length() <= 500, name, "keys up to 40, values up to 500 characters");
                 metadata.put(key, value);
-            } else if (!LIST_PARAMS.contains(name)) {
+            } else if (!LIST_PARAMS.contains(name) && !(pathOrganization == null && name.equals("regions"))) {
                 v.add(name, "unknown query parameter");
             }
         }
+        String regions = params.getFirst("regions");
+        v.check(pathOrganization != null || regions == null || regions.equals("all"), "regions",
+                "only 'all': include the caller's workspaces in every region");
         String status = params.getFirst("status");
         v.check(status == null || WorkspaceStatus.parse(status).isPresent(), "status",
                 "one of provisioning, active, failed, frozen, archived, deleting, deleted");
@@ -227,6 +257,32 @@ public class WorkspaceResource {
     public Uni<Response> unarchive(@PathParam("workspace_id") String id,
             @HeaderParam(Idempotency.HEADER) String idempotencyKey) {
         return workspaces.archive(callers.current(), id, false, idempotencyKey);
+    }
+
+    @DELETE
+    @Path("/workspaces/{workspace_id}")
+    @Operation(operationId = "deleteWorkspace", summary = "Delete a workspace (restorable until purge_at)",
+            description = "Owner only. Answers 202 with the workspace in status deleting; a deprovisioning run "
+                    + "(Link rel=monitor) ends in deleted. The workspace stays restorable, and its slug held, until "
+                    + "purge_at. If-Match is honoured.")
+    @APIResponse(responseCode = "202", description = "Deleting",
+            headers = { @Header(name = "Link", description = "The deprovisioning run, rel=monitor"),
+                    @Header(name = "Retry-After", description = "Seconds until checking again is useful") },
+            content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
+    public Uni<Response> delete(@PathParam("workspace_id") String id, @HeaderParam("If-Match") String ifMatch) {
+        return lifecycle.delete(callers.current(), id, ifMatch);
+    }
+
+    @POST
+    @Path("/workspaces/{workspace_id}/restore")
+    @Operation(operationId = "restoreWorkspace", summary = "Restore a deleted workspace before its purge_at",
+            description = "Owner only. The workspace returns to the status it had before deletion, with its members, "
+                    + "API keys and invitations.")
+    @APIResponse(responseCode = "200", description = "Restored",
+            content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
+    public Uni<Response> restore(@PathParam("workspace_id") String id,
+            @HeaderParam(Idempotency.HEADER) String idempotencyKey) {
+        return lifecycle.restore(callers.current(), id, idempotencyKey);
     }
 
     @PATCH

@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -16,6 +17,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.atrium.audit.EventLog;
 import dev.atrium.cell.Cells;
+import dev.atrium.cell.FanOut;
+import dev.atrium.cell.PeerClient;
+import dev.atrium.cell.RemoteOrganization;
 import dev.atrium.common.Slugs;
 import dev.atrium.common.db.DbErrors;
 import dev.atrium.common.db.Shield;
@@ -68,11 +72,15 @@ public class WorkspaceService {
     private final PlansConfig plans;
     private final MeterRegistry metrics;
     private final Seats seats;
+    private final PeerClient peers;
+    private final FanOut fanOut;
 
     public WorkspaceService(Cells cells, Access access, EventLog events, Idempotency idempotency, ObjectMapper json,
             OrganizationService organizations, ProvisioningService provisioning, PlansConfig plans,
-            MeterRegistry metrics, Seats seats) {
+            MeterRegistry metrics, Seats seats, PeerClient peers, FanOut fanOut) {
         this.seats = seats;
+        this.peers = peers;
+        this.fanOut = fanOut;
         this.cells = cells;
         this.access = access;
         this.events = events;
@@ -104,13 +112,11 @@ public class WorkspaceService {
         if (p.isService() && !p.hasScope(Principal.SCOPE_WORKSPACES_WRITE)) {
             throw ApiException.forbidden("Creating workspaces needs the atrium:workspaces:write scope.");
         }
-        Uni<String> org = organizationId != null ? Uni.createFrom().item(organizationId)
-                : (p.isUser() ? organizations.ensurePersonal(caller).map(o -> o.id)
-                        : organizations.ensurePersonalFor(caller, req.owner().userId(), req.owner().email(),
-                                req.owner().name()).map(o -> o.id));
+        AtomicReference<RemoteOrganization> remote = new AtomicReference<>();
+        Uni<String> org = targetOrganization(caller, req, organizationId, remote);
         AtomicReference<String> runId = new AtomicReference<>();
         return org.flatMap(orgId -> Uni.createFrom().deferred(() -> idempotency.run(caller, idempotencyKey, req,
-                () -> insert(caller, req, orgId).map(created -> {
+                () -> insert(caller, req, orgId, remote.get()).map(created -> {
                     runId.set(created.provisioningRunId());
                     return new Idempotency.Result(202, created)
                             .header("Location", "/v1/workspaces/" + created.id())
@@ -154,6 +160,37 @@ public class WorkspaceService {
                 .map(response -> req.accountId() != null
                         ? Response.fromResponse(response).header("Deprecation", "true").build()
                         : response);
+    }
+
+    /**
+     * The organization a create goes to. Homed here: as always, and no peer is ever called. Homed in a peer cell (or,
+     * on a cell that is not the directory, the caller's personal organization): the caller's role is asked of the
+     * home cell before any transaction opens, so a home cell that is down or slow costs no database connection and
+     * leaves nothing written (503 {@code cell_unavailable}); the insert then keeps a local reference row for it. An
+     * idempotent replay of such a create also needs that answer (or the cached one, at most 30 s old) before it replays.
+     */
+    private Uni<String> targetOrganization(Caller caller, CreateWorkspaceRequest req, String organizationId,
+            AtomicReference<RemoteOrganization> remote) {
+        Principal p = caller.principal();
+        if (organizationId != null) {
+            Optional<String> home = cells.peerHomeOf(organizationId, "org");
+            if (home.isEmpty()) {
+                return Uni.createFrom().item(organizationId);
+            }
+            return access.remoteOrganization(caller, home.get(), organizationId, OrgPermission.CREATE_WORKSPACE,
+                    peers.forward()).invoke(remote::set).map(RemoteOrganization::id);
+        }
+        if (!peers.isDirectory()) {
+            if (!p.isUser()) {
+                throw ApiException.validation("organization_id", "required on this cell: personal organizations"
+                        + " live in region " + peers.directoryRegion());
+            }
+            return access.remotePersonalOrganization(caller, OrgPermission.CREATE_WORKSPACE, peers.forward())
+                    .invoke(remote::set).map(RemoteOrganization::id);
+        }
+        return p.isUser() ? organizations.ensurePersonal(caller).map(o -> o.id)
+                : organizations.ensurePersonalFor(caller, req.owner().userId(), req.owner().email(),
+                        req.owner().name()).map(o -> o.id);
     }
 
     private static String organizationOf(CreateWorkspaceRequest req, String pathOrganizationId) {
@@ -228,9 +265,13 @@ public class WorkspaceService {
         }
     }
 
-    private Uni<WorkspaceView> insert(Caller caller, CreateWorkspaceRequest req, String organizationId) {
+    private Uni<WorkspaceView> insert(Caller caller, CreateWorkspaceRequest req, String organizationId,
+            RemoteOrganization remote) {
         Principal p = caller.principal();
-        return access.organization(caller, organizationId, OrgPermission.CREATE_WORKSPACE).flatMap(grant -> {
+        Uni<Access.OrganizationGrant> granted = remote == null
+                ? access.organization(caller, organizationId, OrgPermission.CREATE_WORKSPACE)
+                : organizations.reference(caller, remote).map(o -> new Access.OrganizationGrant(o, remote.role()));
+        return granted.flatMap(grant -> {
             Organization org = grant.organization();
             String name = req.name() == null ? "Untitled" : req.name();
             Uni<String> slug = req.slug() != null ? Uni.createFrom().item(req.slug())
@@ -402,6 +443,37 @@ public class WorkspaceService {
                     last -> Paging.encode("workspaces:" + sort,
                             byName ? last.name() : last.createdAt().toString(), last.id())));
         }));
+    }
+
+    /**
+     * {@code GET /v1/workspaces?regions=all}: this cell's list merged with each peer's (see {@link FanOut}), read
+     * with the caller's own token; nothing read from a peer is stored.
+     */
+    public Uni<FanOut.Merged> listEverywhere(Caller caller, ListQuery query) {
+        PeerClient.Forward forward = peers.forward();
+        Map<String, String> filters = new LinkedHashMap<>();
+        if (query.organizationId() != null) {
+            filters.put("organization_id", query.organizationId());
+        }
+        if (query.status() != null) {
+            filters.put("status", query.status());
+        }
+        if (query.archived() != null) {
+            filters.put("archived", query.archived().toString());
+        }
+        if (query.region() != null) {
+            filters.put("region", query.region());
+        }
+        if (query.q() != null) {
+            filters.put("q", query.q());
+        }
+        query.metadata().forEach((k, v) -> filters.put("metadata." + k, v));
+        filters.put("sort", query.sort());
+        return fanOut.workspaces(position -> list(caller, new ListQuery(query.organizationId(), query.status(),
+                query.archived(), query.region(), query.q(), query.metadata(), query.sort(), query.limit(), position),
+                false).map(page -> new PeerClient.PeerPage(
+                        page.items().stream().map(v -> (JsonNode) json.valueToTree(v)).toList(), page.nextCursor())),
+                filters, query.sort(), query.limit(), query.cursor(), query.region(), forward);
     }
 
     private static Instant parseInstant(String raw) {

@@ -1,6 +1,8 @@
 package dev.atrium.common.security;
 
 import dev.atrium.cell.Cells;
+import dev.atrium.cell.PeerClient;
+import dev.atrium.cell.RemoteOrganization;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.member.WorkspaceMember;
 import dev.atrium.organization.Organization;
@@ -13,17 +15,20 @@ import jakarta.enterprise.context.ApplicationScoped;
 /**
  * The one authorization service. Every endpoint that touches a workspace or organization asks here first:
  * outside the caller's reach is 404 (indistinguishable from a missing id), in reach but not permitted is 403.
- * Must run inside a Panache session.
+ * Must run inside a Panache session, except the remote checks: for an organization homed in another cell the
+ * role comes from that cell ({@link PeerClient}, the caller's own token forwarded) and the same rules decide here.
  */
 @ApplicationScoped
 public class Access {
 
     private final Cells cells;
     private final PlansConfig plans;
+    private final PeerClient peers;
 
-    public Access(Cells cells, PlansConfig plans) {
+    public Access(Cells cells, PlansConfig plans, PeerClient peers) {
         this.cells = cells;
         this.plans = plans;
+        this.peers = peers;
     }
 
     public record WorkspaceGrant(Workspace workspace, Role role) {
@@ -138,6 +143,33 @@ public class Access {
                 return new OrganizationGrant(org, r);
             });
         });
+    }
+
+    /**
+     * The caller's grant in organization {@code organizationId}, homed in peer cell {@code homeRegion}: outside
+     * their reach there is 404, in reach without the permission 403, home unreachable 503 {@code cell_unavailable}.
+     * Runs outside any session (it waits on HTTP, not on the database).
+     */
+    public Uni<RemoteOrganization> remoteOrganization(Caller caller, String homeRegion, String organizationId,
+            OrgPermission permission, PeerClient.Forward forward) {
+        if (caller.principal().isApiKey()) {
+            return Uni.createFrom().failure(apiKeyNotAllowed());
+        }
+        return peers.organization(homeRegion, organizationId, caller.principal(), forward)
+                .map(org -> decided(caller.principal(), org, permission));
+    }
+
+    /** The caller's personal organization on the directory cell (users only), with the same decision. */
+    public Uni<RemoteOrganization> remotePersonalOrganization(Caller caller, OrgPermission permission,
+            PeerClient.Forward forward) {
+        return peers.personalOrganization(caller.principal(), forward)
+                .map(org -> decided(caller.principal(), org, permission));
+    }
+
+    private static RemoteOrganization decided(Principal p, RemoteOrganization org, OrgPermission permission) {
+        Role r = org.role();
+        decide(p, r, r != null && r.atLeast(permission.minimum), permission.serviceScope);
+        return org;
     }
 
     private static void decide(Principal p, Role role, boolean roleAllows, String serviceScope) {
