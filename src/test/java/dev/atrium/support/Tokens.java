@@ -47,6 +47,11 @@ public final class Tokens {
         return claims.jws().sign();
     }
 
+    /** Signed with {@code key}: for a packaged service started with the matching public key (see {@code dev.atrium.it}). */
+    public static String sign(JwtClaimsBuilder claims, java.security.PrivateKey key) {
+        return claims.jws().sign(key);
+    }
+
     /** Signed with a key the service has never seen. */
     public static String signUntrusted(JwtClaimsBuilder claims) {
         return claims.jws().sign(UNTRUSTED.getPrivate());

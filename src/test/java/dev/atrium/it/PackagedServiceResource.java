@@ -1,0 +1,41 @@
+package dev.atrium.it;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+
+/**
+ * The database and production settings of the application that {@code @QuarkusIntegrationTest} launches: a
+ * {@link CellDatabase} of its own, and the {@code ATRIUM_*} settings a deployment passes. Quarkus hands them to the
+ * packaged jar or native binary as system properties; the datasource is also set by its Quarkus names, which outrank
+ * the embedded-PostgreSQL extension a default-profile jar carries (see {@link PackagedCell}).
+ */
+public class PackagedServiceResource implements QuarkusTestResourceLifecycleManager {
+
+    static final String REGION = "us-east-1";
+
+    private CellDatabase database;
+
+    @Override
+    public Map<String, String> start() {
+        database = CellDatabase.start("packaged-service");
+        Map<String, String> config = new LinkedHashMap<>(PackagedCell.prodSettings(database));
+        config.putAll(database.datasourceConfig());
+        config.put("atrium.cell.region", REGION);
+        return config;
+    }
+
+    /** Gives the test class its database ({@code CellDatabase} field), to check rows with SQL. */
+    @Override
+    public void inject(TestInjector testInjector) {
+        testInjector.injectIntoFields(database, new TestInjector.MatchesType(CellDatabase.class));
+    }
+
+    @Override
+    public void stop() {
+        if (database != null) {
+            database.close();
+        }
+    }
+}
