@@ -11,8 +11,13 @@
 #     random seeded organizations), DURATION seconds each at CONNECTIONS connections on THREADS threads;
 #  6. stops the service and runs pgbench with the same SQL the service issues for those two calls
 #     (get_workspace.sql, create_workspace.sql) at the same concurrency and duration;
-#  7. prints requests/s, p50 and p99 of both, the ratio service/pgbench, the startup time and the service's RSS
-#     after the load, next to their targets (targets are printed, not enforced).
+#  7. the AOT cache (COLD_STARTS > 0, on Java 25): packages the aot-jar layout the JVM image ships, trains its AOT
+#     cache with src/main/docker/aot-train.sh (the same script and commands as Dockerfile.jvm's training stage), then
+#     measures COLD_STARTS cold starts of each of: the default build (fast-jar) without a cache, the aot-jar without
+#     the cache, the aot-jar with -XX:AOTCache (the JVM image), interleaved, all on the same Java 25 and against the
+#     migrated database: process start to the first successful authenticated GET /v1/me, and the RSS right then;
+#  8. prints requests/s, p50 and p99 of both, the ratio service/pgbench, the startup time and the service's RSS
+#     after the load, the cold-start medians and ratios, next to their targets (targets are printed, not enforced).
 #
 # Everything listens on 127.0.0.1 only. The temporary directory is removed at the end (kept on failure or with
 # KEEP_WORKDIR=1; its logs alone are kept when errors were seen), and every process started here is stopped by the
@@ -24,9 +29,15 @@
 #   ORGANIZATIONS=100 WORKSPACES=10000     seeded data set
 #   CELL_REGION=local                      the region the service runs as (ATRIUM_CELL_REGION)
 #   ATRIUM_JAR=path/to/quarkus-run.jar     use this build (its lib/ etc. beside it) instead of building
-#   SKIP_BUILD=1                           reuse target/quarkus-app/quarkus-run.jar when it exists
+#   SKIP_BUILD=1                           reuse target/quarkus-app/quarkus-run.jar (and target/quarkus-app-aot/
+#                                          quarkus-run.jar, the aot-jar) when they exist
+#   ATRIUM_AOT_JAR=path/to/quarkus-run.jar use this aot-jar build (-Dquarkus.package.jar.type=aot-jar) for step 7
+#   COLD_STARTS=3                          cold starts per variant in step 7; 0 skips step 7 (and needs no Java 25)
+#   AOT_JAVA=/path/to/java                 the Java 25+ of step 7 (default: the first Java 25+ among java on PATH,
+#                                          $JAVA_HOME and /usr/lib/jvm/*)
+#   TRAIN_ROUNDS=20                        request rounds of the AOT training run
 #   MVN_ARGS="-o"                          extra Maven arguments for the build
-#   BENCH_JAVA_OPTS="-Xmx256m"             JVM options for the service (none by default)
+#   BENCH_JAVA_OPTS="-Xmx256m"             JVM options for the service, training and cold starts (none by default)
 #   DB_POOL_SIZE=20                        the service's reactive pool size (ATRIUM_DB_POOL_SIZE)
 #   PG_BIN=/usr/lib/postgresql/15/bin      PostgreSQL binaries (default: the newest under /usr/lib/postgresql)
 #   STARTUP_TIMEOUT=120 BUILD_TIMEOUT=1800 DRAIN_TIMEOUT=120   bounds, in seconds
@@ -53,6 +64,10 @@ STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-120}
 BUILD_TIMEOUT=${BUILD_TIMEOUT:-1800}
 DRAIN_TIMEOUT=${DRAIN_TIMEOUT:-120}
 KEEP_WORKDIR=${KEEP_WORKDIR:-0}
+ATRIUM_AOT_JAR=${ATRIUM_AOT_JAR:-}
+COLD_STARTS=${COLD_STARTS:-3}
+TRAIN_ROUNDS_SHOWN=${TRAIN_ROUNDS:-20}
+AOT_JAVA=${AOT_JAVA:-}
 
 JWT_ISSUER=https://auth.atrium.local
 JWT_AUDIENCE=atrium
@@ -70,12 +85,13 @@ log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 for v in DURATION CONNECTIONS THREADS WARMUP ORGANIZATIONS WORKSPACES DB_POOL_SIZE STARTUP_TIMEOUT BUILD_TIMEOUT \
-    DRAIN_TIMEOUT; do
+    DRAIN_TIMEOUT COLD_STARTS; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number, got '${!v}'"
 done
 (( DURATION >= 1 && DURATION <= 600 )) || die "DURATION must be 1..600 seconds"
 (( WARMUP <= 600 )) || die "WARMUP must be at most 600 seconds"
 (( CONNECTIONS >= THREADS && THREADS >= 1 )) || die "need CONNECTIONS >= THREADS >= 1"
+(( COLD_STARTS <= 50 )) || die "COLD_STARTS must be at most 50"
 (( ORGANIZATIONS >= 1 && WORKSPACES >= ORGANIZATIONS )) || die "need WORKSPACES >= ORGANIZATIONS >= 1"
 (( WORKSPACES < 9000000000000000 )) || die "WORKSPACES too large"
 [[ $CELL_REGION =~ ^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$ ]] || die "CELL_REGION must be a lower-case region name"
@@ -120,6 +136,26 @@ command -v wrk >/dev/null || apt_install wrk
 for tool in curl openssl java awk sort; do
     command -v "$tool" >/dev/null || die "missing $tool"
 done
+
+java_feature() { # the feature release of a java binary (17, 25), 0 when unknown
+    local v
+    v=$("$1" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.specification.version/ {print $2}')
+    [[ $v =~ ^[0-9]+$ ]] && printf '%s' "$v" || printf 0
+}
+if (( COLD_STARTS > 0 )); then
+    if [[ -z $AOT_JAVA ]]; then
+        for candidate in "$(command -v java)" ${JAVA_HOME:+"$JAVA_HOME/bin/java"} /usr/lib/jvm/*/bin/java; do
+            if [[ -x $candidate ]] && (( $(java_feature "$candidate") >= 25 )); then
+                AOT_JAVA=$candidate
+                break
+            fi
+        done
+        [[ -n $AOT_JAVA ]] || die "the AOT cache needs Java 25 or newer: set AOT_JAVA=/path/to/java, or COLD_STARTS=0"
+    fi
+    (( $(java_feature "$AOT_JAVA") >= 25 )) || die "AOT_JAVA=$AOT_JAVA is not Java 25 or newer"
+    AOT_JAVA_VERSION=$("$AOT_JAVA" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.runtime.version/ {print $2}')
+    AOT_JAVA_VENDOR=$("$AOT_JAVA" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.vm.vendor/ {print $2}')
+fi
 
 # ------------------------------------------------------------------------------------------------ cleanup
 
@@ -230,6 +266,28 @@ if compgen -G "$(dirname "$JAR")/lib/*/*embedded-postgres*" >/dev/null; then
 fi
 log "service: $JAR"
 
+# The aot-jar layout of the JVM image (Dockerfile.jvm's build stage), beside the default build.
+if (( COLD_STARTS > 0 )); then
+    if [[ -n $ATRIUM_AOT_JAR ]]; then
+        AOT_JAR=$(cd "$(dirname "$ATRIUM_AOT_JAR")" && pwd)/$(basename "$ATRIUM_AOT_JAR")
+        [[ -f $AOT_JAR ]] || die "ATRIUM_AOT_JAR=$ATRIUM_AOT_JAR does not exist"
+    elif [[ $SKIP_BUILD == 1 && -f $ROOT/target/quarkus-app-aot/quarkus-run.jar ]]; then
+        AOT_JAR=$ROOT/target/quarkus-app-aot/quarkus-run.jar
+    else
+        log "building the aot-jar: ./mvnw -B -Pprod package -DskipTests -Dquarkus.package.jar.type=aot-jar" \
+            "-Dquarkus.package.output-directory=quarkus-app-aot $MVN_ARGS (log: $WORK/build-aot.log)"
+        # shellcheck disable=SC2086
+        (cd "$ROOT" && timeout "$BUILD_TIMEOUT" ./mvnw -B -Pprod package -DskipTests -Dquarkus.package.jar.type=aot-jar \
+            -Dquarkus.package.output-directory=quarkus-app-aot $MVN_ARGS) >"$WORK/build-aot.log" 2>&1 \
+            || { tail -n 40 "$WORK/build-aot.log" >&2; die "aot-jar build failed"; }
+        AOT_JAR=$ROOT/target/quarkus-app-aot/quarkus-run.jar
+    fi
+    if compgen -G "$(dirname "$AOT_JAR")/lib/*/*embedded-postgres*" >/dev/null; then
+        die "$AOT_JAR carries the embedded PostgreSQL: build it with -Pprod"
+    fi
+    log "aot-jar: $AOT_JAR"
+fi
+
 # ------------------------------------------------------------------------------------------------ token
 
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/jwt-private.pem" 2>/dev/null
@@ -251,25 +309,27 @@ BASE=http://127.0.0.1:$APP_PORT
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 log "starting the service on $BASE (log: $WORK/service.log)"
 T0=$(date +%s%N)
+# The service's environment, the same for every start of this run (the main one migrates, see below).
+SERVICE_ENV=(
+    ATRIUM_DB_REACTIVE_URL="postgresql://127.0.0.1:$PG_PORT/atrium"
+    ATRIUM_DB_JDBC_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/atrium"
+    ATRIUM_DB_USER=atrium
+    ATRIUM_DB_PASSWORD="$DB_PASSWORD"
+    ATRIUM_DB_POOL_SIZE="$DB_POOL_SIZE"
+    ATRIUM_JWT_PUBLIC_KEY_LOCATION="$WORK/jwt-public.pem"
+    ATRIUM_JWT_ISSUER="$JWT_ISSUER"
+    ATRIUM_JWT_AUDIENCE="$JWT_AUDIENCE"
+    ATRIUM_CELL_REGION="$CELL_REGION"
+    ATRIUM_CELL_BASE_URL="$BASE"
+    ATRIUM_API_KEY_PEPPER="$(openssl rand -hex 32)"
+    ATRIUM_LIMITS_MAX_JOINED_WORKSPACES=100000000
+    ATRIUM_IDEMPOTENCY_ENCRYPTION_KEY="$(openssl rand -base64 32)"
+    QUARKUS_HTTP_HOST=127.0.0.1
+    QUARKUS_HTTP_PORT="$APP_PORT"
+)
 # shellcheck disable=SC2086
-(cd "$WORK" && exec env \
-    ATRIUM_MIGRATE_AT_START=true \
-    ATRIUM_DB_REACTIVE_URL="postgresql://127.0.0.1:$PG_PORT/atrium" \
-    ATRIUM_DB_JDBC_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/atrium" \
-    ATRIUM_DB_USER=atrium \
-    ATRIUM_DB_PASSWORD="$DB_PASSWORD" \
-    ATRIUM_DB_POOL_SIZE="$DB_POOL_SIZE" \
-    ATRIUM_JWT_PUBLIC_KEY_LOCATION="$WORK/jwt-public.pem" \
-    ATRIUM_JWT_ISSUER="$JWT_ISSUER" \
-    ATRIUM_JWT_AUDIENCE="$JWT_AUDIENCE" \
-    ATRIUM_CELL_REGION="$CELL_REGION" \
-    ATRIUM_CELL_BASE_URL="$BASE" \
-    ATRIUM_API_KEY_PEPPER="$(openssl rand -hex 32)" \
-    ATRIUM_LIMITS_MAX_JOINED_WORKSPACES=100000000 \
-    ATRIUM_IDEMPOTENCY_ENCRYPTION_KEY="$(openssl rand -base64 32)" \
-    QUARKUS_HTTP_HOST=127.0.0.1 \
-    QUARKUS_HTTP_PORT="$APP_PORT" \
-    java $BENCH_JAVA_OPTS -jar "$JAR") >"$WORK/service.log" 2>&1 &
+(cd "$WORK" && exec env "${SERVICE_ENV[@]}" ATRIUM_MIGRATE_AT_START=true java $BENCH_JAVA_OPTS -jar "$JAR") \
+    >"$WORK/service.log" 2>&1 &
 SERVICE_PID=$!
 
 deadline=$(( $(date +%s) + STARTUP_TIMEOUT ))
@@ -370,6 +430,67 @@ run_pgbench get "$HERE/get_workspace.sql"
 log "pgbench: create_workspace.sql for ${DURATION}s at $CONNECTIONS clients, $THREADS threads"
 run_pgbench post "$HERE/create_workspace.sql"
 
+# ------------------------------------------------------------------------------------------------ AOT cache
+
+cold_start() { # variant app-directory [java options...]: one cold start, appends "ms rss-kB" to cold-<variant>.txt
+    local variant=$1 dir=$2 t0 t1 code deadline
+    shift 2
+    t0=$(date +%s%N)
+    # From the application's directory, as the image starts it: the cache holds the class path relative to it.
+    # shellcheck disable=SC2086
+    (cd "$dir" && exec env "${SERVICE_ENV[@]}" ATRIUM_MIGRATE_AT_START=false "$AOT_JAVA" "$@" $BENCH_JAVA_OPTS \
+        -jar quarkus-run.jar) >"$WORK/cold-$variant.log" 2>&1 &
+    SERVICE_PID=$!
+    deadline=$(( $(date +%s) + STARTUP_TIMEOUT ))
+    while :; do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "Authorization: Bearer $TOKEN" "$BASE/v1/me" || true)
+        [[ $code == 200 ]] && break
+        if ! kill -0 "$SERVICE_PID" 2>/dev/null; then
+            tail -n 40 "$WORK/cold-$variant.log" >&2
+            die "the service ($variant) exited during startup"
+        fi
+        (( $(date +%s) <= deadline )) || die "$variant: no successful GET /v1/me within ${STARTUP_TIMEOUT}s (last status $code)"
+        sleep 0.01
+    done
+    t1=$(date +%s%N)
+    printf '%d %d\n' $(( (t1 - t0) / 1000000 )) "$(awk '/^VmRSS:/ {print $2}' "/proc/$SERVICE_PID/status")" \
+        >> "$WORK/cold-$variant.txt"
+    stop_service
+}
+median() { # column of cold-<variant>.txt: 1 = ms, 2 = RSS kB
+    awk -v c="$2" '{print $c}' "$WORK/cold-$1.txt" | sort -n \
+        | awk '{v[NR] = $1} END { if (NR == 0) {print "n/a"; exit}
+            if (NR % 2) print v[(NR + 1) / 2]; else printf "%d\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+spread() { # column of cold-<variant>.txt: "min-max"
+    awk -v c="$2" '{print $c}' "$WORK/cold-$1.txt" | sort -n | awk 'NR == 1 {lo = $1} {hi = $1} END {print lo "-" hi}'
+}
+
+if (( COLD_STARTS > 0 )); then
+    # A copy keeps the build's modification times, as the image's COPY does; the cache is checked against them.
+    AOT_APP=$WORK/aot-app
+    cp -a "$(dirname "$AOT_JAR")" "$AOT_APP"
+    rm -f "$AOT_APP/app.aot"
+    log "training the AOT cache on $AOT_JAVA_VERSION: src/main/docker/aot-train.sh (log: $WORK/aot-train.log)"
+    TRAIN_T0=$(date +%s)
+    JAVA=$AOT_JAVA PG_BIN=$PG_BIN TRAIN_JAVA_OPTS=$BENCH_JAVA_OPTS bash "$ROOT/src/main/docker/aot-train.sh" "$AOT_APP" \
+        >"$WORK/aot-train.log" 2>&1 || { tail -n 40 "$WORK/aot-train.log" >&2; die "AOT training failed"; }
+    TRAIN_S=$(( $(date +%s) - TRAIN_T0 ))
+    AOT_CACHE_MB=$(( $(stat -c %s "$AOT_APP/app.aot") / 1048576 ))
+    FAST_APP=$(dirname "$JAR")
+    rm -f "$WORK"/cold-*.txt
+    for round in $(seq 1 "$COLD_STARTS"); do
+        log "cold starts, round $round of $COLD_STARTS: fast-jar, aot-jar, aot-jar with the AOT cache"
+        cold_start fast-jar "$FAST_APP"
+        cold_start aot-jar "$AOT_APP"
+        cold_start aot-cache "$AOT_APP" -XX:AOTCache="$AOT_APP/app.aot"
+        if grep -q -e '\[error *\]\[aot' "$WORK/cold-aot-cache.log"; then
+            grep -e '\[aot' "$WORK/cold-aot-cache.log" | head -n 5 >&2
+            die "the JVM did not use the AOT cache"
+        fi
+    done
+fi
+
 # ------------------------------------------------------------------------------------------------ report
 
 to_ms() { # a wrk duration (850.00us, 1.20ms, 2.01s, 1.00m) in milliseconds
@@ -437,6 +558,31 @@ printf '%-40s %10s   target %-9s %s\n' "startup to first GET /v1/me (s)" "$START
     "$(verdict "$STARTUP_S" "<=" "$TARGET_STARTUP_S")"
 printf '%-40s %10s   target %-9s %s\n' "service RSS after the run (MB)" "$RSS_MB" "<= $TARGET_RSS_MB" \
     "$(verdict "$RSS_MB" "<=" "$TARGET_RSS_MB")"
+if (( COLD_STARTS > 0 )); then
+    AOT_STARTUP_S=$(awk -v ms="$(median aot-cache 1)" 'BEGIN { printf "%.3f", ms / 1000 }')
+    AOT_RSS_MB=$(awk -v kb="$(median aot-cache 2)" 'BEGIN { printf "%.0f", kb / 1024 }')
+    printf '%-40s %10s   target %-9s %s\n' "startup with the AOT cache, median (s)" "$AOT_STARTUP_S" \
+        "<= $TARGET_STARTUP_S" "$(verdict "$AOT_STARTUP_S" "<=" "$TARGET_STARTUP_S")"
+    printf '%-40s %10s   target %-9s %s\n' "RSS then, with the AOT cache (MB)" "$AOT_RSS_MB" "<= $TARGET_RSS_MB" \
+        "$(verdict "$AOT_RSS_MB" "<=" "$TARGET_RSS_MB")"
+    echo
+    echo "cold starts on $AOT_JAVA_VENDOR Java $AOT_JAVA_VERSION for all three (the same JVM), $COLD_STARTS each, interleaved,"
+    echo "against the migrated database (ATRIUM_MIGRATE_AT_START=false): process start to the first authenticated"
+    echo "GET /v1/me answering 200, and the service's RSS right then; median (min-max)"
+    cold_row() { # label variant
+        printf '  %-44s %7s ms (%s)   RSS %4s MB (%s)\n' "$1" "$(median "$2" 1)" "$(spread "$2" 1)" \
+            "$(awk -v kb="$(median "$2" 2)" 'BEGIN { printf "%.0f", kb / 1024 }')" \
+            "$(awk -v c=2 '{print int($c / 1024)}' "$WORK/cold-$2.txt" | sort -n | awk 'NR == 1 {lo = $1} {hi = $1} END {print lo "-" hi}')"
+    }
+    cold_row "without AOT cache: fast-jar (default build)" fast-jar
+    cold_row "without AOT cache: aot-jar" aot-jar
+    cold_row "with AOT cache: aot-jar + app.aot (JVM image)" aot-cache
+    echo "  with/without the cache: startup $(ratio "$(median aot-cache 1)" "$(median fast-jar 1)") of the fast-jar's" \
+        "($(ratio "$(median fast-jar 1)" "$(median aot-cache 1)")x faster), $(ratio "$(median aot-cache 1)" "$(median aot-jar 1)")" \
+        "of the aot-jar's ($(ratio "$(median aot-jar 1)" "$(median aot-cache 1)")x faster);" \
+        "RSS $(ratio "$(median aot-cache 2)" "$(median fast-jar 2)") of the fast-jar's"
+    echo "  AOT cache: ${AOT_CACHE_MB} MB, trained in ${TRAIN_S}s by src/main/docker/aot-train.sh ($TRAIN_ROUNDS_SHOWN rounds)"
+fi
 echo
 echo "startup: Quarkus reports 'started in ${QUARKUS_STARTED:-?}' (includes Flyway migrating the empty database); peak RSS ${HWM_MB} MB"
 echo "service GET:  $(wrk_field "$WORK/wrk-get.txt" requests) requests, non-2xx $(wrk_field "$WORK/wrk-get.txt" non2xx), socket errors: $(wrk_field "$WORK/wrk-get.txt" socket)"
