@@ -46,4 +46,9 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # the service calls for many runs at once
+
+
+Server(("127.0.0.1", PORT), Handler).serve_forever()

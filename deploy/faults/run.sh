@@ -128,7 +128,7 @@ start_service() {
         ATRIUM_API_KEY_PEPPER="$PEPPER" ATRIUM_IDEMPOTENCY_ENCRYPTION_KEY="$SEAL" \
         ATRIUM_LIMITS_MAX_JOINED_WORKSPACES=100000 \
         ATRIUM_DATAPLANE_URL="http://127.0.0.1:$DP_PORT" \
-        ATRIUM_PROVISIONING_LEASE=5s ATRIUM_PROVISIONING_WORKER_EVERY=1s \
+        ATRIUM_PROVISIONING_LEASE=15s ATRIUM_PROVISIONING_WORKER_EVERY=1s \
         ATRIUM_PROVISIONING_BACKOFF_BASE=200ms ATRIUM_PROVISIONING_BACKOFF_MAX=2s \
         ATRIUM_PROVISIONING_MAX_ATTEMPTS=30 \
         QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT="$APP_PORT" \
@@ -236,8 +236,8 @@ if [[ $SCENARIO == database || $SCENARIO == all ]]; then
     done
     (( down )) || die "readiness did not go DOWN without the database"
     [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$BASE/q/health/live") == 200 ]] || die "liveness went DOWN"
-    log "readiness DOWN, liveness UP; waiting 6 s (longer than a lease) before starting PostgreSQL again"
-    sleep 6
+    log "readiness DOWN, liveness UP; waiting 16 s (longer than a lease) before starting PostgreSQL again"
+    sleep 16
     pg_start
     up=0
     for _ in $(seq 1 300); do

@@ -43,7 +43,7 @@ public class Dataplane {
         Duration timeout = config.dataplane().timeout();
         this.client = vertx.createHttpClient(new HttpClientOptions()
                 .setConnectTimeout((int) timeout.toMillis())
-                .setMaxPoolSize(8)
+                .setMaxPoolSize(config.dataplane().maxConnections())
                 .setKeepAlive(true));
     }
 

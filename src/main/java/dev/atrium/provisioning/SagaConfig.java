@@ -21,7 +21,10 @@ public interface SagaConfig {
     @WithDefault("60s")
     Duration backoffMax();
 
-    /** How long a claimed run belongs to one instance without it renewing the claim. */
+    /**
+     * How long a claimed run belongs to one instance without it renewing the claim. It must outlast a dataplane
+     * call (checked at start), or a slow call would lose the run to another instance mid-step.
+     */
     @WithDefault("30s")
     Duration lease();
 
@@ -41,5 +44,9 @@ public interface SagaConfig {
 
         @WithDefault("5s")
         Duration timeout();
+
+        /** Connections to the dataplane per instance; calls beyond it wait for one (within the timeout). */
+        @WithDefault("32")
+        int maxConnections();
     }
 }

@@ -122,6 +122,11 @@ public class SagaEngine {
         this.vertx = vertx;
         this.metrics = metrics;
         metrics.gauge("atrium.provisioning.oldest.due.seconds", oldestDueSeconds);
+        if (config.lease().compareTo(config.dataplane().timeout().multipliedBy(2)) <= 0) {
+            throw new IllegalArgumentException("atrium.provisioning.lease (" + config.lease()
+                    + ") must be longer than twice atrium.provisioning.dataplane.timeout ("
+                    + config.dataplane().timeout() + ")");
+        }
     }
 
     // ---------------------------------------------------------------- planning
@@ -217,15 +222,25 @@ public class SagaEngine {
                 });
     }
 
+    /**
+     * Drives the claimed runs side by side, each on a context of its own (a Hibernate Reactive session belongs to
+     * one context), so one run waiting on a slow dataplane does not hold up the others. Completes, on the caller's
+     * context, when all have stopped.
+     */
     private Uni<Void> driveAll(List<String> ids) {
-        Uni<Void> chain = Uni.createFrom().voidItem();
-        for (String id : ids) {
-            chain = chain.chain(() -> drive(id).onFailure().recoverWithUni(t -> {
-                LOG.warnf("provisioning run %s stopped: %s", id, t.toString());
-                return Uni.createFrom().voidItem();
-            }));
+        if (ids.isEmpty()) {
+            return Uni.createFrom().voidItem();
         }
-        return chain;
+        Context caller = Vertx.currentContext();
+        List<Uni<Void>> drives = new ArrayList<>();
+        for (String id : ids) {
+            drives.add(Uni.createFrom().emitter(done -> onFreshContext(() -> drive(id)
+                    .onFailure().invoke(t -> LOG.warnf("provisioning run %s stopped: %s", id, t.toString()))
+                    .onFailure().recoverWithNull()
+                    .eventually(() -> done.complete(null)))));
+        }
+        Uni<Void> all = Uni.join().all(drives).andFailFast().replaceWithVoid();
+        return caller == null ? all : all.emitOn(r -> caller.runOnContext(v -> r.run()));
     }
 
     private Uni<Void> refreshOldestDue() {
