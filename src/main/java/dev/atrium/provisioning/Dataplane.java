@@ -80,8 +80,10 @@ public class Dataplane {
         return client.request(options)
                 .chain(request -> request.send(payload))
                 .chain(response -> response.body().map(b -> response.statusCode()))
-                .ifNoItem().after(timeout).failWith(() -> new DataplaneException(
-                        method + " " + url + " timed out after " + timeout.toMillis() + " ms", true))
+                // The request's own idle timeout normally ends a slow call; this bounds the wait for a connection.
+                .ifNoItem().after(timeout.plusSeconds(2)).failWith(() -> new DataplaneException(
+                        method + " " + url + " got no answer within " + timeout.plusSeconds(2).toMillis() + " ms",
+                        true))
                 .onFailure(t -> !(t instanceof DataplaneException))
                 .transform(t -> new DataplaneException(method + " " + url + " failed: " + t.getMessage(), true))
                 .map(status -> {

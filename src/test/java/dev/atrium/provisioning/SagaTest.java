@@ -124,6 +124,21 @@ class SagaTest {
     }
 
     @Test
+    void aCallThatTimesOutAfterDoingTheWorkIsRepeatedWithTheSameKeyAndTakesEffectOnce() {
+        String token = Tokens.user(Tokens.unique("slow"));
+        String name = Tokens.unique("Slow network");
+        FakeDataplane.slow(name, 1, 3_000); // the test profile's dataplane timeout is 2 s
+        Map<String, Object> ws = create(token, name, true).then().statusCode(201).body("status", equalTo("active"))
+                .extract().jsonPath().getMap("");
+        Object run = ws.get("provisioning_run_id");
+        assertEquals(List.of("1", "2", "1", "1"), stepColumn(run, "attempts"));
+        List<FakeDataplane.Call> calls = FakeDataplane.calls((String) ws.get("id"));
+        assertEquals(2, calls.size(), calls.toString());
+        assertTrue(calls.stream().allMatch(c -> c.idempotencyKey().equals(run + ":dataplane")), calls.toString());
+        assertEquals(1, FakeDataplane.provisioned((String) ws.get("id")), "the repeated call was recognised");
+    }
+
+    @Test
     void aPermanentFailureCompensatesAndFailsTheWorkspaceWithItsReason() {
         String token = Tokens.user(Tokens.unique("perm"));
         String name = Tokens.unique("Refused");

@@ -46,9 +46,12 @@ public class FakeDataplane {
         SCRIPTS.put(name, new Script(new AtomicInteger(times), status, 0));
     }
 
-    /** Every call for the workspace named {@code name} waits {@code millis} before answering 200. */
-    public static void delay(String name, long millis) {
-        SCRIPTS.put(name, new Script(new AtomicInteger(0), 200, millis));
+    /**
+     * The next {@code times} calls for {@code name} do their work but answer 200 only after {@code millis}, as a
+     * dataplane behind a slow network does: the caller may time out on work that happened.
+     */
+    public static void slow(String name, int times, long millis) {
+        SCRIPTS.put(name, new Script(new AtomicInteger(times), 200, millis));
     }
 
     /** Calls for {@code name} succeed again. */
@@ -89,7 +92,8 @@ public class FakeDataplane {
     private Uni<Response> answer(String method, String id, String key) {
         Script script = SCRIPTS.get(NAMES.getOrDefault(id, ""));
         int status = 200;
-        if (script != null && script.failuresLeft().getAndDecrement() > 0) {
+        boolean scripted = script != null && script.failuresLeft().getAndDecrement() > 0;
+        if (scripted) {
             status = script.status();
         }
         if (key == null || key.isBlank()) {
@@ -100,7 +104,7 @@ public class FakeDataplane {
         }
         CALLS.add(new Call(method, id, key, status));
         Uni<Response> response = Uni.createFrom().item(Response.status(status).build());
-        return script != null && script.delayMillis() > 0
+        return scripted && script.delayMillis() > 0
                 ? response.onItem().delayIt().by(java.time.Duration.ofMillis(script.delayMillis()))
                 : response;
     }
