@@ -7,8 +7,9 @@
 --   6. the provisioning run, 7-10. its four pending steps                    (ProvisioningService.persist)
 --   11. workspace.created, 12. member.added                                  (EventLog.append)
 -- JSON values are sent as text and parsed by the server per statement, as the service's parameters are.
--- Not included: the provisioning saga the service runs after the commit (two more transactions: claim the run,
--- then read it back, create three environments, update the steps, the run and the workspace, one more event).
+-- Not included: the provisioning saga the service runs after the commit (about six more short transactions: the
+-- leased claim, one per step with its lease renewal, three environments, two access tuples, the workspace's
+-- activation with one more event, and the run's end; plus the dataplane call when one is configured).
 -- Variables (-D): cell, ts (cell code and time part of the seeded ids), region, user, actor (the creator as
 -- the JSON the service stores), organizations.
 \set o random(1, :organizations)
@@ -31,7 +32,7 @@ from organization_members om1_0
 where (om1_0.organization_id,om1_0.user_id) in (('org_' || :cell::text || :ts::text || :org::text, :user));
 
 select w1_0.id,w1_0.archived_at,w1_0.billing_mode,w1_0.created_at,w1_0.created_by,w1_0.deleted_at,
-       w1_0.description,w1_0.frozen_at,w1_0.frozen_by,w1_0.frozen_reason,w1_0.metadata,w1_0.name,
+       w1_0.description,w1_0.failure_reason,w1_0.frozen_at,w1_0.frozen_by,w1_0.frozen_reason,w1_0.metadata,w1_0.name,
        w1_0.organization_id,w1_0.plan,w1_0.pooled_seat_limit,w1_0.provisioning_run_id,w1_0.purge_at,w1_0.region,
        w1_0.settings,w1_0.slug,w1_0.status,w1_0.status_before_delete,w1_0.tenancy_model,w1_0.updated_at,
        w1_0.updated_by,w1_0.version
@@ -39,11 +40,11 @@ from workspaces w1_0
 where w1_0.organization_id = 'org_' || :cell::text || :ts::text || :org::text
   and (w1_0.slug = 'pgbench-' || :ws::text or w1_0.slug like 'pgbench-' || :ws::text || '-%' escape '');
 
-insert into workspaces (archived_at,billing_mode,created_at,created_by,deleted_at,description,frozen_at,frozen_by,
-                        frozen_reason,metadata,name,organization_id,plan,pooled_seat_limit,provisioning_run_id,
-                        purge_at,region,settings,slug,status,status_before_delete,tenancy_model,updated_at,
-                        updated_by,version,id)
-values (null, 'single', now(), (:actor::text)::jsonb, null, null, null, null,
+insert into workspaces (archived_at,billing_mode,created_at,created_by,deleted_at,description,failure_reason,
+                        frozen_at,frozen_by,frozen_reason,metadata,name,organization_id,plan,pooled_seat_limit,
+                        provisioning_run_id,purge_at,region,settings,slug,status,status_before_delete,tenancy_model,
+                        updated_at,updated_by,version,id)
+values (null, 'single', now(), (:actor::text)::jsonb, null, null, null, null, null,
         null, ('{}'::text)::jsonb, 'pgbench ' || :ws::text, 'org_' || :cell::text || :ts::text || :org::text,
         'free', null, 'run_' || :cell::text || :ts::text || :run::text,
         null, :region, ('{"cicd_enforced_default": false}'::text)::jsonb, 'pgbench-' || :ws::text, 'provisioning',
@@ -54,21 +55,30 @@ insert into workspace_members (email,invited_by,joined_at,name,role,user_id,work
 values (:user::text || '@example.com', null, now(), 'Bench User', 'owner', :user,
         'ws_' || :cell::text || :ts::text || :ws::text, 'mem_' || :cell::text || :ts::text || :mem::text);
 
-insert into provisioning_runs (created_at,error,finished_at,kind,started_at,status,workspace_id,id)
-values (now(), null, null, 'create', null, 'pending', 'ws_' || :cell::text || :ts::text || :ws::text,
-        'run_' || :cell::text || :ts::text || :run::text);
+insert into provisioning_runs (created_at,error,finished_at,kind,lease_owner,lease_until,next_attempt_at,retries,
+                               started_at,status,updated_at,workspace_id,id)
+values (now(), null, null, 'create', null, null, now(), 0, null, 'pending', now(),
+        'ws_' || :cell::text || :ts::text || :ws::text, 'run_' || :cell::text || :ts::text || :run::text);
 
-insert into provisioning_steps (attempts,finished_at,last_error,name,started_at,status,position,run_id)
-values (0, null, null, 'environments', null, 'pending', 1, 'run_' || :cell::text || :ts::text || :run::text);
+insert into provisioning_steps (attempts,finished_at,idempotency_key,last_error,name,started_at,status,position,
+                                run_id)
+values (0, null, 'run_' || :cell::text || :ts::text || :run::text || ':' || 'environments', null, 'environments', null,
+        'pending', 1, 'run_' || :cell::text || :ts::text || :run::text);
 
-insert into provisioning_steps (attempts,finished_at,last_error,name,started_at,status,position,run_id)
-values (0, null, null, 'dataplane', null, 'pending', 2, 'run_' || :cell::text || :ts::text || :run::text);
+insert into provisioning_steps (attempts,finished_at,idempotency_key,last_error,name,started_at,status,position,
+                                run_id)
+values (0, null, 'run_' || :cell::text || :ts::text || :run::text || ':' || 'dataplane', null, 'dataplane', null,
+        'pending', 2, 'run_' || :cell::text || :ts::text || :run::text);
 
-insert into provisioning_steps (attempts,finished_at,last_error,name,started_at,status,position,run_id)
-values (0, null, null, 'access', null, 'pending', 3, 'run_' || :cell::text || :ts::text || :run::text);
+insert into provisioning_steps (attempts,finished_at,idempotency_key,last_error,name,started_at,status,position,
+                                run_id)
+values (0, null, 'run_' || :cell::text || :ts::text || :run::text || ':' || 'access', null, 'access', null,
+        'pending', 3, 'run_' || :cell::text || :ts::text || :run::text);
 
-insert into provisioning_steps (attempts,finished_at,last_error,name,started_at,status,position,run_id)
-values (0, null, null, 'activate', null, 'pending', 4, 'run_' || :cell::text || :ts::text || :run::text);
+insert into provisioning_steps (attempts,finished_at,idempotency_key,last_error,name,started_at,status,position,
+                                run_id)
+values (0, null, 'run_' || :cell::text || :ts::text || :run::text || ':' || 'activate', null, 'activate', null,
+        'pending', 4, 'run_' || :cell::text || :ts::text || :run::text);
 
 insert into events (actor,actor_id,after,before,occurred_at,organization_id,request_id,resource_id,resource_type,
                     type,workspace_id,id)

@@ -10,7 +10,7 @@
 \set org 10000000000000000 + ((:n - 1) % :organizations) + 1
 
 select w1_0.id,w1_0.archived_at,w1_0.billing_mode,w1_0.created_at,w1_0.created_by,w1_0.deleted_at,
-       w1_0.description,w1_0.frozen_at,w1_0.frozen_by,w1_0.frozen_reason,w1_0.metadata,w1_0.name,
+       w1_0.description,w1_0.failure_reason,w1_0.frozen_at,w1_0.frozen_by,w1_0.frozen_reason,w1_0.metadata,w1_0.name,
        w1_0.organization_id,w1_0.plan,w1_0.pooled_seat_limit,w1_0.provisioning_run_id,w1_0.purge_at,w1_0.region,
        w1_0.settings,w1_0.slug,w1_0.status,w1_0.status_before_delete,w1_0.tenancy_model,w1_0.updated_at,
        w1_0.updated_by,w1_0.version
