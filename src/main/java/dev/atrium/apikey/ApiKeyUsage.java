@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import org.jboss.logging.Logger;
 
+import dev.atrium.common.lifecycle.FinalWrite;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
@@ -75,7 +76,7 @@ public class ApiKeyUsage {
      */
     void onStop(@Observes ShutdownEvent event) {
         try {
-            flush().await().atMost(Duration.ofSeconds(5));
+            FinalWrite.await(flush(), Duration.ofSeconds(5));
         } catch (RuntimeException e) {
             LOG.warnf("api key last_used_at final flush failed: %s", e.getClass().getName());
         }

@@ -3,6 +3,7 @@ package dev.atrium.provisioning;
 import java.util.List;
 
 import dev.atrium.common.time.Clock;
+import dev.atrium.member.WorkspaceMember;
 import dev.atrium.workspace.Workspace;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
@@ -26,6 +27,17 @@ public class AccessRelationships {
         return List.of(
                 new Tuple("workspace", ws.id, "organization", "organization", ws.organizationId),
                 new Tuple("workspace", ws.id, "owner", "user", ownerUserId));
+    }
+
+    /** Writes the workspace's relationships for its current owner, in the caller's transaction. */
+    public Uni<Void> writeOwner(Workspace ws) {
+        return WorkspaceMember.<WorkspaceMember>find("workspaceId = ?1 and role = 'owner'", ws.id)
+                .<WorkspaceMember>firstResult().flatMap(owner -> {
+                    if (owner == null) {
+                        return Uni.createFrom().failure(new IllegalStateException("the workspace has no owner"));
+                    }
+                    return write(ws.id, forWorkspace(ws, owner.userId));
+                });
     }
 
     /** Writes the tuples in the caller's transaction; tuples already present are left as they are. */

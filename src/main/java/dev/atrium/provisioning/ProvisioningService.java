@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import dev.atrium.audit.EventLog;
 import dev.atrium.cell.Cells;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.security.Access;
@@ -13,11 +12,10 @@ import dev.atrium.common.security.Caller;
 import dev.atrium.common.security.Permission;
 import dev.atrium.common.time.Clock;
 import dev.atrium.idempotency.Idempotency;
-import dev.atrium.organization.Organization;
 import dev.atrium.provisioning.dto.EnvironmentView;
 import dev.atrium.provisioning.dto.ProvisioningRunView;
 import dev.atrium.workspace.Workspace;
-import dev.atrium.workspace.WorkspaceMapper;
+import dev.atrium.workspace.WorkspaceChanges;
 import dev.atrium.workspace.WorkspaceStatus;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
@@ -38,16 +36,16 @@ public class ProvisioningService {
     private final SagaEngine engine;
     private final Cells cells;
     private final Access access;
-    private final EventLog events;
+    private final WorkspaceChanges changes;
     private final Idempotency idempotency;
     private final Vertx vertx;
 
-    public ProvisioningService(SagaEngine engine, Cells cells, Access access, EventLog events,
+    public ProvisioningService(SagaEngine engine, Cells cells, Access access, WorkspaceChanges changes,
             Idempotency idempotency, Vertx vertx) {
         this.engine = engine;
         this.cells = cells;
         this.access = access;
-        this.events = events;
+        this.changes = changes;
         this.idempotency = idempotency;
         this.vertx = vertx;
     }
@@ -146,19 +144,12 @@ public class ProvisioningService {
         }
         Uni<Void> workspace = Uni.createFrom().voidItem();
         if ("create".equals(run.kind)) {
-            workspace = Organization.<Organization>findById(ws.organizationId).flatMap(org -> {
-                Object before = WorkspaceMapper.view(ws, org.name);
+            workspace = changes.apply(ws, caller.actor(), caller.requestId(), "workspace.updated", org -> {
                 WorkspaceStatus.transition(ws, WorkspaceStatus.PROVISIONING);
                 ws.failureReason = null;
                 ws.provisioningRunId = run.id;
-                ws.updatedAt = Clock.now();
-                ws.updatedBy = caller.actor();
-                return Panache.getSession().chain(s -> s.flush())
-                        .chain(() -> events.append("workspace.updated", caller.actor(), caller.requestId(),
-                                new EventLog.Subject(ws.organizationId, ws.id, "workspace", ws.id), before,
-                                WorkspaceMapper.view(ws, org.name)))
-                        .replaceWithVoid();
-            });
+                return Uni.createFrom().voidItem();
+            }).replaceWithVoid();
         }
         return workspace.chain(() -> Panache.getSession().chain(s -> s.createNativeQuery("""
                 update provisioning_steps

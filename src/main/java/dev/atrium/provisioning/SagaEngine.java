@@ -12,15 +12,12 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.jboss.logging.Logger;
 
-import dev.atrium.audit.EventLog;
 import dev.atrium.cell.Cells;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.security.Actor;
 import dev.atrium.common.time.Clock;
-import dev.atrium.member.WorkspaceMember;
-import dev.atrium.organization.Organization;
 import dev.atrium.workspace.Workspace;
-import dev.atrium.workspace.WorkspaceMapper;
+import dev.atrium.workspace.WorkspaceChanges;
 import dev.atrium.workspace.WorkspaceStatus;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -102,21 +99,21 @@ public class SagaEngine {
     private final SagaConfig config;
     private final Pool pool;
     private final Cells cells;
-    private final EventLog events;
     private final Dataplane dataplane;
     private final AccessRelationships relationships;
+    private final WorkspaceChanges changes;
     private final Vertx vertx;
     private final MeterRegistry metrics;
     private final AtomicLong oldestDueSeconds = new AtomicLong();
     /** Set on shutdown: no new claims. Runs in flight keep their lease until it runs out; another instance resumes. */
     private volatile boolean stopping;
 
-    public SagaEngine(SagaConfig config, Pool pool, Cells cells, EventLog events, Dataplane dataplane,
-            AccessRelationships relationships, Vertx vertx, MeterRegistry metrics) {
+    public SagaEngine(SagaConfig config, Pool pool, Cells cells, Dataplane dataplane,
+            AccessRelationships relationships, WorkspaceChanges changes, Vertx vertx, MeterRegistry metrics) {
+        this.changes = changes;
         this.config = config;
         this.pool = pool;
         this.cells = cells;
-        this.events = events;
         this.dataplane = dataplane;
         this.relationships = relationships;
         this.vertx = vertx;
@@ -356,13 +353,7 @@ public class SagaEngine {
             case "create/environments" -> createEnvironments(ws).replaceWith("succeeded");
             // No dataplane is configured for this cell: recorded as skipped, done nothing.
             case "create/dataplane", "delete/dataplane", "restore/dataplane" -> Uni.createFrom().item("skipped");
-            case "create/access" -> WorkspaceMember.<WorkspaceMember>find("workspaceId = ?1 and role = 'owner'", ws.id)
-                    .firstResult().flatMap(ownerMember -> {
-                        if (ownerMember == null) {
-                            return Uni.createFrom().failure(new IllegalStateException("the workspace has no owner"));
-                        }
-                        return relationships.write(ws.id, AccessRelationships.forWorkspace(ws, ownerMember.userId));
-                    }).replaceWith("succeeded");
+            case "create/access" -> relationships.writeOwner(ws).replaceWith("succeeded");
             case "create/activate" -> transition(ws, WorkspaceStatus.ACTIVE, "workspace.provisioned", null)
                     .replaceWith("succeeded");
             case "delete/access" -> relationships.deleteAll(ws.id).replaceWith("succeeded");
@@ -396,18 +387,11 @@ public class SagaEngine {
 
     /** Moves the workspace through the status machine and writes the event, in the step's transaction. */
     private Uni<Void> transition(Workspace ws, WorkspaceStatus target, String eventType, String reason) {
-        return Organization.<Organization>findById(ws.organizationId).flatMap(org -> {
-            Object before = WorkspaceMapper.view(ws, org.name);
+        return changes.apply(ws, Actor.SYSTEM, null, eventType, org -> {
             WorkspaceStatus.transition(ws, target);
             ws.failureReason = reason;
-            ws.updatedAt = Clock.now();
-            ws.updatedBy = Actor.SYSTEM;
-            return Panache.getSession().chain(s -> s.flush())
-                    .chain(() -> events.append(eventType, Actor.SYSTEM, null,
-                            new EventLog.Subject(ws.organizationId, ws.id, "workspace", ws.id), before,
-                            WorkspaceMapper.view(ws, org.name)))
-                    .replaceWithVoid();
-        });
+            return Uni.createFrom().voidItem();
+        }).replaceWithVoid();
     }
 
     /**

@@ -17,6 +17,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import dev.atrium.common.db.Shield;
+import dev.atrium.common.lifecycle.FinalWrite;
 import dev.atrium.common.time.Clock;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -125,8 +126,7 @@ public class UsageCounter {
     void onStop(@Observes ShutdownEvent event) {
         int keys = pending.size();
         try {
-            // The shutdown thread is not an event loop, and the stop must not finish before the write does.
-            flush().await().atMost(shutdownTimeout);
+            FinalWrite.await(flush(), shutdownTimeout);
             LOG.infof("Usage flushed on shutdown: %d workspace-day counts written", keys);
         } catch (RuntimeException e) {
             failedFlushes.increment();

@@ -16,7 +16,6 @@ import dev.atrium.common.security.Permission;
 import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.ETags;
 import dev.atrium.idempotency.Idempotency;
-import dev.atrium.member.WorkspaceMember;
 import dev.atrium.organization.Organization;
 import dev.atrium.provisioning.AccessRelationships;
 import dev.atrium.provisioning.Dataplane;
@@ -48,10 +47,12 @@ public class WorkspaceLifecycle {
     private final Dataplane dataplane;
     private final LifecycleConfig config;
     private final MeterRegistry metrics;
+    private final WorkspaceChanges changes;
 
     public WorkspaceLifecycle(Access access, EventLog events, Idempotency idempotency,
             ProvisioningService provisioning, AccessRelationships relationships, Dataplane dataplane,
-            LifecycleConfig config, MeterRegistry metrics) {
+            LifecycleConfig config, MeterRegistry metrics, WorkspaceChanges changes) {
+        this.changes = changes;
         this.access = access;
         this.events = events;
         this.idempotency = idempotency;
@@ -71,32 +72,22 @@ public class WorkspaceLifecycle {
         return Shield.of(() -> Panache.withTransaction(() -> access.workspace(caller, id, Permission.WORKSPACE_DELETE)
                 .flatMap(grant -> {
                     Workspace ws = grant.workspace();
-                    return Organization.<Organization>findById(ws.organizationId).flatMap(org -> {
+                    return changes.apply(ws, caller.actor(), caller.requestId(), "workspace.deleted", org -> {
                         ETags.requireMatch(ifMatch, WorkspaceService.etag(ws, org));
-                        WorkspaceView before = WorkspaceMapper.view(ws, org.name);
                         String previous = ws.status;
                         WorkspaceStatus.transition(ws, WorkspaceStatus.DELETING);
-                        Instant now = Clock.now();
                         ws.statusBeforeDelete = previous;
-                        ws.deletedAt = now;
-                        ws.purgeAt = now.plus(config.retention());
-                        ws.updatedAt = now;
-                        ws.updatedBy = caller.actor();
+                        ws.deletedAt = Clock.now();
+                        ws.purgeAt = ws.deletedAt.plus(config.retention());
                         SagaEngine.Planned run = provisioning.plan(ws, "delete");
                         runId.set(run.run().id);
-                        return provisioning.persist(run)
-                                .chain(() -> Panache.getSession().chain(s -> s.flush()))
-                                .chain(() -> events.append("workspace.deleted", caller.actor(), caller.requestId(),
-                                        new EventLog.Subject(ws.organizationId, ws.id, "workspace", ws.id), before,
-                                        WorkspaceMapper.view(ws, org.name)))
-                                .map(e -> new WorkspaceService.Found(WorkspaceMapper.view(ws, org.name),
-                                        WorkspaceService.etag(ws, org)));
+                        return provisioning.persist(run);
                     });
                 })))
-                .map(found -> {
+                .map(changed -> {
                     provisioning.kick(runId.get());
                     metrics.counter("atrium.workspaces.deleted").increment();
-                    return Response.accepted(found.view()).header("ETag", found.etag())
+                    return Response.accepted(changed.view()).header("ETag", changed.etag())
                             .header("Link", "</v1/provisioning-runs/" + runId.get() + ">; rel=\"monitor\"")
                             .header("Retry-After", "1").build();
                 });
@@ -120,36 +111,26 @@ public class WorkspaceLifecycle {
                         throw ApiException.invalidTransition(ws.status, "restored")
                                 .extension("purge_at", ws.purgeAt.toString());
                     }
-                    return Organization.<Organization>findById(ws.organizationId).flatMap(org -> {
-                        WorkspaceView before = WorkspaceMapper.view(ws, org.name);
+                    return changes.apply(ws, caller.actor(), caller.requestId(), "workspace.restored", org -> {
                         WorkspaceStatus target = WorkspaceStatus.of(ws.statusBeforeDelete);
                         WorkspaceStatus.transition(ws, target);
                         ws.statusBeforeDelete = null;
                         ws.deletedAt = null;
                         ws.purgeAt = null;
-                        ws.updatedAt = Clock.now();
-                        ws.updatedBy = caller.actor();
-                        boolean provisioned = target != WorkspaceStatus.FAILED;
-                        Uni<Void> resources = !provisioned ? Uni.createFrom().voidItem()
-                                : Panache.getSession().chain(s -> s.createNativeQuery(
-                                        "update environments set status = 'ready' where workspace_id = :ws")
-                                        .setParameter("ws", ws.id).executeUpdate())
-                                        .chain(() -> WorkspaceMember.<WorkspaceMember>find(
-                                                "workspaceId = ?1 and role = 'owner'", ws.id).<WorkspaceMember>firstResult())
-                                        .chain(owner -> relationships.write(ws.id,
-                                                AccessRelationships.forWorkspace(ws, owner.userId)));
-                        if (provisioned && dataplane.configured()) {
+                        if (target == WorkspaceStatus.FAILED) {
+                            return Uni.createFrom().voidItem(); // never provisioned: nothing to bring back
+                        }
+                        Uni<Void> resources = Panache.getSession().chain(s -> s.createNativeQuery(
+                                "update environments set status = 'ready' where workspace_id = :ws")
+                                .setParameter("ws", ws.id).executeUpdate())
+                                .chain(() -> relationships.writeOwner(ws));
+                        if (dataplane.configured()) {
                             SagaEngine.Planned run = provisioning.plan(ws, "restore");
                             runId.set(run.run().id);
                             resources = resources.chain(() -> provisioning.persist(run));
                         }
-                        return resources.chain(() -> Panache.getSession().chain(s -> s.flush()))
-                                .chain(() -> events.append("workspace.restored", caller.actor(), caller.requestId(),
-                                        new EventLog.Subject(ws.organizationId, ws.id, "workspace", ws.id), before,
-                                        WorkspaceMapper.view(ws, org.name)))
-                                .map(e -> new Idempotency.Result(200, WorkspaceMapper.view(ws, org.name))
-                                        .header("ETag", WorkspaceService.etag(ws, org)));
-                    });
+                        return resources;
+                    }).map(changed -> new Idempotency.Result(200, changed.view()).header("ETag", changed.etag()));
                 }))
                 .invoke(() -> {
                     if (runId.get() != null) {

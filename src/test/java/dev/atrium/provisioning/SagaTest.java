@@ -61,14 +61,11 @@ class SagaTest {
     }
 
     private String workspaceStatus(Object id) {
-        return db.rows("select status from workspaces where id = $1", id).get(0).getString(0);
+        return db.workspaceStatus(id);
     }
 
     private void awaitStatus(Object id, String status) throws InterruptedException {
-        for (int i = 0; i < 200 && !status.equals(workspaceStatus(id)); i++) {
-            Thread.sleep(50);
-        }
-        assertEquals(status, workspaceStatus(id), "workspace " + id);
+        assertEquals(status, db.awaitWorkspaceStatus(id, status), "workspace " + id);
     }
 
     @Test

@@ -36,6 +36,20 @@ public class Db {
                 workspaceId, userId, userId + "@example.com", "User " + userId, role);
     }
 
+    /** The workspace's stored status, {@code gone} once purged. */
+    public String workspaceStatus(Object workspaceId) {
+        List<Row> found = rows("select status from workspaces where id = $1", workspaceId);
+        return found.isEmpty() ? "gone" : found.get(0).getString(0);
+    }
+
+    /** Waits up to 10 s for the saga to bring the workspace to {@code expected}; answers the last status seen. */
+    public String awaitWorkspaceStatus(Object workspaceId, String expected) throws InterruptedException {
+        for (int i = 0; i < 200 && !expected.equals(workspaceStatus(workspaceId)); i++) {
+            Thread.sleep(50);
+        }
+        return workspaceStatus(workspaceId);
+    }
+
     public long events(Object workspaceId, String type) {
         return count("select count(*) from events where workspace_id = $1 and type = $2", workspaceId, type);
     }

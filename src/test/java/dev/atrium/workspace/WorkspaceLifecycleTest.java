@@ -38,15 +38,11 @@ class WorkspaceLifecycleTest {
     }
 
     private String status(Object id) {
-        List<io.vertx.mutiny.sqlclient.Row> rows = db.rows("select status from workspaces where id = $1", id);
-        return rows.isEmpty() ? "gone" : rows.get(0).getString(0);
+        return db.workspaceStatus(id);
     }
 
     private void awaitStatus(Object id, String expected) throws InterruptedException {
-        for (int i = 0; i < 200 && !expected.equals(status(id)); i++) {
-            Thread.sleep(50);
-        }
-        assertEquals(expected, status(id), "workspace " + id);
+        assertEquals(expected, db.awaitWorkspaceStatus(id, expected), "workspace " + id);
     }
 
     private Map<String, Object> deleted(String token, Map<String, Object> ws) throws InterruptedException {

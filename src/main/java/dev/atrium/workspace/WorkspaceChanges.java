@@ -1,0 +1,53 @@
+package dev.atrium.workspace;
+
+import java.util.function.Function;
+
+import dev.atrium.audit.EventLog;
+import dev.atrium.common.security.Actor;
+import dev.atrium.common.time.Clock;
+import dev.atrium.organization.Organization;
+import dev.atrium.workspace.dto.WorkspaceView;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/**
+ * The shape of a workspace change made outside {@link WorkspaceService}'s own writes (the saga, retries, delete and
+ * restore): apply it, stamp who and when, flush (so the version is bumped), and append one event carrying the
+ * views before and after, all in the caller's transaction.
+ */
+@ApplicationScoped
+public class WorkspaceChanges {
+
+    private final EventLog events;
+
+    public WorkspaceChanges(EventLog events) {
+        this.events = events;
+    }
+
+    /** The workspace after a change, with what its view and ETag need. */
+    public record Changed(Workspace workspace, Organization organization) {
+        public WorkspaceView view() {
+            return WorkspaceMapper.view(workspace, organization.name);
+        }
+
+        public String etag() {
+            return WorkspaceService.etag(workspace, organization);
+        }
+    }
+
+    public Uni<Changed> apply(Workspace ws, Actor actor, String requestId, String eventType,
+            Function<Organization, Uni<Void>> change) {
+        return Organization.<Organization>findById(ws.organizationId).flatMap(org -> {
+            WorkspaceView before = WorkspaceMapper.view(ws, org.name);
+            return change.apply(org).chain(() -> {
+                ws.updatedAt = Clock.now();
+                ws.updatedBy = actor;
+                return Panache.getSession().chain(s -> s.flush());
+            }).chain(() -> events.append(eventType, actor, requestId,
+                    new EventLog.Subject(ws.organizationId, ws.id, "workspace", ws.id), before,
+                    WorkspaceMapper.view(ws, org.name)))
+                    .map(e -> new Changed(ws, org));
+        });
+    }
+}
