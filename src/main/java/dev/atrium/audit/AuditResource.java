@@ -11,6 +11,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import dev.atrium.audit.dto.EventView;
 import dev.atrium.common.paging.Lists;
 import dev.atrium.common.paging.Paging;
+import dev.atrium.common.security.AcceptsApiKeys;
 import dev.atrium.common.security.Callers;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;
@@ -39,6 +40,7 @@ public class AuditResource {
     }
 
     @GET
+    @AcceptsApiKeys
     @Operation(operationId = "listWorkspaceAudit", summary = "The workspace's events, newest first")
     @APIResponse(responseCode = "200", description = "A page of events; `Link` names the next page",
             content = @Content(schema = @Schema(type = SchemaType.ARRAY, implementation = EventView.class)))

@@ -8,6 +8,7 @@ import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
+import dev.atrium.common.security.AcceptsApiKeys;
 import dev.atrium.common.security.Callers;
 import dev.atrium.export.ExportStreamWriter.ExportStream;
 import io.quarkus.security.Authenticated;
@@ -37,6 +38,7 @@ public class ExportResource {
     }
 
     @GET
+    @AcceptsApiKeys
     @Operation(operationId = "exportWorkspace", summary = "Stream everything of the workspace",
             description = "NDJSON (default): one typed record per line (workspace, members, invitations, API keys,"
                     + " environments, provisioning runs, events) and a final"

@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.atrium.common.paging.Lists;
 import dev.atrium.common.paging.Paging;
+import dev.atrium.common.security.AcceptsApiKeys;
 import dev.atrium.common.security.Callers;
 import dev.atrium.common.web.ETags;
 import dev.atrium.idempotency.Idempotency;
@@ -55,6 +56,7 @@ public class MemberResource {
 
     @GET
     @Path("/workspaces/{workspace_id}/members")
+    @AcceptsApiKeys
     @Operation(operationId = "listMembers", summary = "Members of a workspace, newest first")
     @Parameter(name = "role", description = "Only members with this role", in = ParameterIn.QUERY,
             schema = @Schema(enumeration = { "owner", "admin", "member", "viewer" }))
@@ -79,6 +81,7 @@ public class MemberResource {
 
     @GET
     @Path("/workspaces/{workspace_id}/members/{member_id}")
+    @AcceptsApiKeys
     @Operation(operationId = "getMember", summary = "Read a member")
     @APIResponse(responseCode = "200", description = "The member, with `ETag`",
             content = @Content(schema = @Schema(implementation = MemberView.class)))

@@ -7,6 +7,7 @@ import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
+import dev.atrium.common.security.AcceptsApiKeys;
 import dev.atrium.common.security.Callers;
 import dev.atrium.usage.dto.BillingView;
 import dev.atrium.usage.dto.UsageView;
@@ -35,6 +36,7 @@ public class UsageResource {
 
     @GET
     @Path("/workspaces/{workspace_id}/usage")
+    @AcceptsApiKeys
     @Operation(operationId = "getWorkspaceUsage",
             summary = "Members, pending invitations, seats, API keys and API calls per UTC day")
     @APIResponse(responseCode = "200", description = "The workspace's usage; API calls include those not yet written",
@@ -47,6 +49,7 @@ public class UsageResource {
 
     @GET
     @Path("/workspaces/{workspace_id}/billing")
+    @AcceptsApiKeys
     @Operation(operationId = "getWorkspaceBilling", summary = "Billing mode, plan, seats and the plan's entitlements")
     @APIResponse(responseCode = "200", description = "The workspace's billing",
             content = @Content(schema = @Schema(implementation = BillingView.class)))

@@ -23,6 +23,7 @@ import dev.atrium.common.paging.Lists;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.problem.Violations;
+import dev.atrium.common.security.AcceptsApiKeys;
 import dev.atrium.common.security.Caller;
 import dev.atrium.common.security.Callers;
 import dev.atrium.common.web.ETags;
@@ -214,6 +215,7 @@ public class WorkspaceResource {
 
     @GET
     @Path("/workspaces/{workspace_id}")
+    @AcceptsApiKeys
     @Operation(operationId = "getWorkspace", summary = "Read a workspace")
     @APIResponse(responseCode = "200", description = "The workspace, with `ETag`",
             content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
@@ -230,6 +232,7 @@ public class WorkspaceResource {
     @PATCH
     @Path("/workspaces/{workspace_id}")
     @Consumes({ "application/merge-patch+json", MediaType.APPLICATION_JSON })
+    @AcceptsApiKeys
     @Operation(operationId = "updateWorkspace", summary = "Merge-patch a workspace (RFC 7396)")
     @RequestBody(content = @Content(schema = @Schema(implementation = UpdateWorkspaceRequest.class)))
     @APIResponse(responseCode = "200", description = "Updated",
@@ -241,6 +244,7 @@ public class WorkspaceResource {
 
     @POST
     @Path("/workspaces/{workspace_id}/archive")
+    @AcceptsApiKeys
     @Operation(operationId = "archiveWorkspace", summary = "Archive a workspace")
     @APIResponse(responseCode = "200", description = "Archived",
             content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
@@ -251,6 +255,7 @@ public class WorkspaceResource {
 
     @POST
     @Path("/workspaces/{workspace_id}/unarchive")
+    @AcceptsApiKeys
     @Operation(operationId = "unarchiveWorkspace", summary = "Bring an archived workspace back")
     @APIResponse(responseCode = "200", description = "Active again",
             content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
@@ -297,6 +302,7 @@ public class WorkspaceResource {
 
     @GET
     @Path("/workspaces/{workspace_id}/environments")
+    @AcceptsApiKeys
     @Operation(operationId = "listEnvironments", summary = "The workspace's dev, staging and prod environments")
     @APIResponse(responseCode = "200", description = "Environments",
             content = @Content(schema = @Schema(type = SchemaType.ARRAY, implementation = EnvironmentView.class)))

@@ -13,6 +13,7 @@ import dev.atrium.common.web.RequestIds;
 import io.quarkus.security.UnauthorizedException;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.RequestScoped;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
@@ -27,13 +28,16 @@ public class Callers {
 
     private final SecurityIdentity identity;
     private final HttpServerRequest request;
+    private final RoutingContext routing;
     private final Set<String> serviceClients;
     private final String adminGroup;
     private Caller cached;
 
-    public Callers(SecurityIdentity identity, HttpServerRequest request, SecurityConfig config) {
+    public Callers(SecurityIdentity identity, HttpServerRequest request, RoutingContext routing,
+            SecurityConfig config) {
         this.identity = identity;
         this.request = request;
+        this.routing = routing;
         this.serviceClients = new HashSet<>(config.serviceClients().orElse(List.of()));
         this.adminGroup = config.platformAdminGroup();
     }
@@ -45,9 +49,11 @@ public class Callers {
         return cached;
     }
 
+    /** The path as routed ({@code ..} and {@code %2e%2e} resolved), never as spelled: redirects and scopes use it. */
     private String pathAndQuery() {
+        String path = routing.normalizedPath();
         String query = request.query();
-        return query == null || query.isEmpty() ? request.path() : request.path() + "?" + query;
+        return query == null || query.isEmpty() ? path : path + "?" + query;
     }
 
     private Principal principal() {

@@ -48,6 +48,9 @@ public class MeResource {
     public Uni<MeView> me() {
         Caller caller = callers.current();
         Principal p = caller.principal();
+        if (p.isApiKey()) {
+            throw Access.apiKeyNotAllowed(); // a key is never a user, whatever path reached this method
+        }
         if (p.isService()) {
             return Uni.createFrom().item(new MeView("principal", "service", p.id(), null, false, p.name(),
                     new TreeSet<>(p.scopes()), false, List.of()));
