@@ -25,6 +25,7 @@ import dev.atrium.common.security.Access;
 import dev.atrium.common.security.Caller;
 import dev.atrium.common.security.Permission;
 import dev.atrium.common.security.Role;
+import dev.atrium.common.text.Text;
 import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.ETags;
 import dev.atrium.idempotency.Idempotency;
@@ -285,7 +286,7 @@ public class ApiKeyService {
 
     private static List<String> validate(String name, List<String> scopes, Instant expiresAt) {
         Violations v = new Violations();
-        v.check(name != null && !name.isBlank() && name.length() <= 50, "name", "required, 1 to 50 characters");
+        v.check(Text.validName(name), "name", Text.NAME_RULE);
         if (scopes == null || scopes.isEmpty()) {
             v.add("scopes", "required, at least one of " + SCOPES);
         } else {

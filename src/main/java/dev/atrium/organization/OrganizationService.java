@@ -26,6 +26,7 @@ import dev.atrium.common.security.Access.OrgPermission;
 import dev.atrium.common.security.Caller;
 import dev.atrium.common.security.Principal;
 import dev.atrium.common.security.Role;
+import dev.atrium.common.text.Text;
 import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.ETags;
 import dev.atrium.idempotency.Idempotency;
@@ -97,8 +98,7 @@ public class OrganizationService {
         }
         CreateOrganizationRequest req = body == null ? new CreateOrganizationRequest(null, null) : body;
         new Violations()
-                .check(req.name() != null && !req.name().isBlank() && req.name().length() <= 50, "name",
-                        "required, 1 to 50 characters")
+                .check(Text.validName(req.name()), "name", Text.NAME_RULE)
                 .check(req.slug() == null || Slugs.valid(req.slug()), "slug",
                         "lower-case letters, digits and single hyphens, at most 50 characters")
                 .throwIfAny();
@@ -245,8 +245,7 @@ public class OrganizationService {
                     String name = merged.path("name").isTextual() ? merged.get("name").asText() : null;
                     String slug = merged.path("slug").isTextual() ? merged.get("slug").asText() : null;
                     new Violations()
-                            .check(name != null && !name.isBlank() && name.length() <= 50, "name",
-                                    "required, 1 to 50 characters")
+                            .check(Text.validName(name), "name", Text.NAME_RULE)
                             .check(Slugs.valid(slug), "slug",
                                     "required; lower-case letters, digits and single hyphens, at most 50 characters")
                             .throwIfAny();

@@ -34,6 +34,7 @@ import dev.atrium.common.security.Caller;
 import dev.atrium.common.security.Permission;
 import dev.atrium.common.security.Principal;
 import dev.atrium.common.security.Role;
+import dev.atrium.common.text.Text;
 import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.ETags;
 import dev.atrium.idempotency.Idempotency;
@@ -213,7 +214,7 @@ public class WorkspaceService {
     private void validateCreate(CreateWorkspaceRequest req, Principal p) {
         Violations v = new Violations();
         if (req.name() != null) {
-            v.check(!req.name().isBlank() && req.name().length() <= 50, "name", "1 to 50 characters");
+            v.check(Text.validName(req.name()), "name", Text.NAME_RULE);
         }
         v.check(req.description() == null || req.description().length() <= 200, "description",
                 "at most 200 characters");
@@ -531,8 +532,7 @@ public class WorkspaceService {
     private Uni<Void> applyMerged(Workspace ws, JsonNode merged, ObjectNode patch) {
         Violations v = new Violations();
         JsonNode name = merged.get("name");
-        v.check(name != null && name.isTextual() && !name.asText().isBlank() && name.asText().length() <= 50, "name",
-                "required, 1 to 50 characters");
+        v.check(name != null && name.isTextual() && Text.validName(name.asText()), "name", Text.NAME_RULE);
         JsonNode description = merged.get("description");
         v.check(description == null || description.isNull()
                 || (description.isTextual() && description.asText().length() <= 200), "description",

@@ -17,6 +17,7 @@ public final class DbErrors {
 
     public static final String UNIQUE_VIOLATION = "23505";
     public static final String LOCK_NOT_AVAILABLE = "55P03";
+    public static final String DATA_EXCEPTION_CLASS = "22";
 
     private DbErrors() {
     }
@@ -79,7 +80,9 @@ public final class DbErrors {
         return sqlState(t).map(state -> switch (state) {
             case UNIQUE_VIOLATION -> ApiException.conflict("conflict", "The resource already exists.");
             case "40001", "40P01" -> ApiException.conflict("conflict", "A concurrent request got there first; retry.");
-            default -> null;
+            // Data exceptions: a value the database refused. Validation should have caught it; never a 500.
+            default -> state.startsWith(DATA_EXCEPTION_CLASS) ? new ApiException(400, "validation_failed",
+                    "A value in the request cannot be stored.") : null;
         }).orElse(null);
     }
 }

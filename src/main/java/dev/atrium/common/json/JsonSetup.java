@@ -6,6 +6,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
@@ -18,8 +19,9 @@ import io.quarkus.jackson.ObjectMapperCustomizer;
 import jakarta.inject.Singleton;
 
 /**
- * Wire format rules that hold for every body: timestamps with exactly six fraction digits, and no silent
- * coercion between JSON types (a number where a string belongs is a client error, not a string).
+ * Wire format rules that hold for every body: timestamps with exactly six fraction digits, no silent coercion
+ * between JSON types (a number where a string belongs is a client error, not a string), no duplicated keys (which
+ * one would win is a guess), and no text PostgreSQL cannot store ({@link StorableText}).
  */
 @Singleton
 public class JsonSetup implements ObjectMapperCustomizer {
@@ -44,6 +46,8 @@ public class JsonSetup implements ObjectMapperCustomizer {
             }
         });
         mapper.registerModule(module);
+        mapper.registerModule(StorableText.module());
+        mapper.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         for (CoercionInputShape shape : new CoercionInputShape[] { CoercionInputShape.Integer,
                 CoercionInputShape.Float, CoercionInputShape.Boolean }) {
             mapper.coercionConfigFor(LogicalType.Textual).setCoercion(shape, CoercionAction.Fail);

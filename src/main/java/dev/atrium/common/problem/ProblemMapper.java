@@ -1,6 +1,8 @@
 package dev.atrium.common.problem;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,12 +12,16 @@ import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 
 import dev.atrium.common.db.DbErrors;
+import dev.atrium.common.json.UnstorableTextException;
+import dev.atrium.common.text.Text;
 import dev.atrium.common.web.AllowedMethods;
 import dev.atrium.common.web.RequestIds;
 import io.quarkus.security.AuthenticationFailedException;
@@ -75,6 +81,15 @@ public class ProblemMapper {
         String field = path(e);
         String message = e instanceof UnrecognizedPropertyException ? "unknown field"
                 : "has the wrong type or shape";
+        if (e.getCause() instanceof JsonParseException cause && duplicatedKey(cause) != null) {
+            return parse(cause, request); // a duplicated key met inside a typed value: the parser knows its place
+        }
+        if (e instanceof UnstorableTextException text) {
+            String inner = text.innerPath();
+            field = field.isEmpty() ? inner : inner.isEmpty() ? field : field + "." + inner;
+            return build(request, 400, "validation_failed", "The request has invalid fields.",
+                    List.of(new FieldError(field.isEmpty() ? "body" : field, Text.UNSTORABLE)), Map.of(), Map.of());
+        }
         if (field.isEmpty()) {
             field = "body";
             message = "the body must be a JSON object of the documented shape";
@@ -85,7 +100,31 @@ public class ProblemMapper {
 
     @ServerExceptionMapper
     public Response parse(JsonParseException e, HttpServerRequest request) {
+        String duplicate = duplicatedKey(e);
+        if (duplicate != null) {
+            return build(request, 400, "validation_failed", "The request has invalid fields.",
+                    List.of(new FieldError(duplicate, "appears more than once")), Map.of(), Map.of());
+        }
         return malformed(request);
+    }
+
+    /** The path of the key that {@code STRICT_DUPLICATE_DETECTION} found twice, {@code null} for other errors. */
+    private static String duplicatedKey(JsonParseException e) {
+        String message = e.getOriginalMessage();
+        JsonParser p = e.getProcessor();
+        if (message == null || !message.startsWith("Duplicate field") || p == null) {
+            return null;
+        }
+        Deque<String> steps = new ArrayDeque<>();
+        for (JsonStreamContext c = p.getParsingContext(); c != null && !c.inRoot(); c = c.getParent()) {
+            if (c.inObject() && c.getCurrentName() != null) {
+                steps.push("." + c.getCurrentName());
+            } else if (c.inArray()) {
+                steps.push("[" + c.getCurrentIndex() + "]");
+            }
+        }
+        String path = String.join("", steps).replaceFirst("^\\.", "");
+        return path.isEmpty() ? "body" : path;
     }
 
     @ServerExceptionMapper
@@ -104,6 +143,9 @@ public class ProblemMapper {
         Throwable cause = e.getCause();
         if (cause instanceof JsonMappingException jme) {
             return jsonMapping(jme, request);
+        }
+        if (cause instanceof JsonParseException jpe) {
+            return parse(jpe, request);
         }
         if (cause instanceof JsonProcessingException) {
             return malformed(request);
@@ -166,6 +208,9 @@ public class ProblemMapper {
     public Response unexpected(Throwable e, HttpServerRequest request) {
         ApiException known = DbErrors.translate(e);
         if (known != null) {
+            DbErrors.sqlState(e).filter(state -> state.startsWith(DbErrors.DATA_EXCEPTION_CLASS)).ifPresent(
+                    state -> LOG.warnf("the database refused a value of %s %s (SQLState %s): a validation is missing",
+                            request.method(), RequestIds.safePath(request), state));
             return api(known, request);
         }
         LOG.errorf(e, "unexpected failure on %s %s", request.method(), RequestIds.safePath(request));
