@@ -17,10 +17,13 @@ import dev.atrium.provisioning.dto.EnvironmentView;
 /**
  * RFC 4180 text: CRLF after every record, a header row first, and a field quoted (its quotes doubled) when it holds a
  * comma, a quote, CR or LF. Nested values (an actor, an event's before/after) become their id or compact JSON.
+ * A field a spreadsheet would run as a formula (starting with {@code = + - @}, tab or CR; OWASP's CSV injection
+ * guidance) is neutralised with a leading apostrophe, which spreadsheets show as text.
  */
 final class Csv {
 
     static final String CRLF = "\r\n";
+    private static final String FORMULA_STARTS = "=+-@\t\r";
 
     private Csv() {
     }
@@ -79,6 +82,9 @@ final class Csv {
     static String field(String value) {
         if (value == null) {
             return "";
+        }
+        if (!value.isEmpty() && FORMULA_STARTS.indexOf(value.charAt(0)) >= 0) {
+            value = "'" + value;
         }
         boolean quote = false;
         for (int i = 0; i < value.length() && !quote; i++) {

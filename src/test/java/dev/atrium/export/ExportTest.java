@@ -252,6 +252,32 @@ class ExportTest {
     }
 
     @Test
+    void csvCellsThatASpreadsheetWouldRunAreNeutralised() {
+        Seeded s = seeded(Tokens.unique("exf"));
+        List<String> names = List.of("=HYPERLINK(\"http://evil.example\",\"x\")", "+1+cmd|' /C calc'!A0",
+                "-2+3", "@SUM(A1:A2)", "\tTab", "\rReturn");
+        for (int i = 0; i < names.size(); i++) {
+            String user = Tokens.unique("f" + i);
+            db.rows("insert into workspace_members (id, workspace_id, user_id, email, name, role, joined_at)"
+                    + " values ($1, $2, $3, $4, $5, 'viewer', now())", "mem_f" + user, s.id(), user,
+                    user + "@example.com", names.get(i));
+        }
+        String csv = as(s.ownerToken()).queryParam("format", "csv").queryParam("entity", "members").get(path(s.id()))
+                .then().statusCode(200).extract().asString();
+        assertTrue(csv.contains(",\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",viewer,"), csv);
+        assertTrue(csv.contains(",'+1+cmd|' /C calc'!A0,viewer,"), csv);
+        assertTrue(csv.contains(",'-2+3,viewer,"), csv);
+        assertTrue(csv.contains(",'@SUM(A1:A2),viewer,"), csv);
+        assertTrue(csv.contains(",'\tTab,viewer,"), csv);
+        assertTrue(csv.contains(",\"'\rReturn\",viewer,"), csv);
+        for (String line : csv.split("\r\n")) {
+            for (String cell : line.split(",")) {
+                assertFalse(!cell.isEmpty() && "=+-@\t".indexOf(cell.charAt(0)) >= 0, "a formula cell: " + line);
+            }
+        }
+    }
+
+    @Test
     void csvIsRfc4180PerEntity() {
         Seeded s = seeded(Tokens.unique("exc"));
         String odd = Tokens.unique("odd");
