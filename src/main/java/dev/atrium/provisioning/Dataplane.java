@@ -23,13 +23,23 @@ import jakarta.enterprise.context.ApplicationScoped;
 @ApplicationScoped
 public class Dataplane {
 
-    /** A failure worth retrying (timeouts, connection errors, 5xx, 408, 429) or not (any other 4xx). */
+    /**
+     * A failure worth retrying (timeouts, connection errors, 5xx, 408, 429) or not (any other 4xx). Its message is a
+     * stable code and a sentence, shown to whoever reads the workspace or its run; {@code detail} (the dataplane's
+     * internal address, the transport's own error) is for the log only.
+     */
     public static class DataplaneException extends RuntimeException {
         final boolean retryable;
+        final String detail;
 
-        DataplaneException(String message, boolean retryable) {
-            super(message);
+        DataplaneException(String code, String message, String detail, boolean retryable) {
+            super(code + ": " + message);
             this.retryable = retryable;
+            this.detail = detail;
+        }
+
+        public String detail() {
+            return detail;
         }
     }
 
@@ -75,25 +85,43 @@ public class Dataplane {
         try {
             payload = body == null ? Buffer.buffer() : Buffer.buffer(json.writeValueAsBytes(body));
         } catch (JsonProcessingException e) {
-            return Uni.createFrom().failure(new DataplaneException("request could not be written", false));
+            return Uni.createFrom().failure(new DataplaneException("dataplane_request_invalid",
+                    "the request to the dataplane could not be written", e.toString(), false));
         }
         return client.request(options)
                 .chain(request -> request.send(payload))
                 .chain(response -> response.body().map(b -> response.statusCode()))
                 // The request's own idle timeout normally ends a slow call; this bounds the wait for a connection.
-                .ifNoItem().after(timeout.plusSeconds(2)).failWith(() -> new DataplaneException(
-                        method + " " + url + " got no answer within " + timeout.plusSeconds(2).toMillis() + " ms",
-                        true))
+                .ifNoItem().after(timeout.plusSeconds(2)).failWith(() -> new DataplaneException("dataplane_timeout",
+                        "the dataplane did not answer in time", method + " " + url + " got no answer within "
+                                + timeout.plusSeconds(2).toMillis() + " ms", true))
                 .onFailure(t -> !(t instanceof DataplaneException))
-                .transform(t -> new DataplaneException(method + " " + url + " failed: " + t.getMessage(), true))
+                .transform(t -> timedOut(t)
+                        ? new DataplaneException("dataplane_timeout", "the dataplane did not answer in time",
+                                method + " " + url + " failed: " + t, true)
+                        : new DataplaneException("dataplane_unreachable", "the dataplane could not be reached",
+                                method + " " + url + " failed: " + t, true))
                 .map(status -> {
                     if (status / 100 == 2 || (goneIsDone && status == 404)) {
                         return null;
                     }
                     boolean retryable = status >= 500 || status == 408 || status == 429;
-                    throw new DataplaneException(method + " " + url + " answered " + status, retryable);
+                    throw new DataplaneException(retryable ? "dataplane_error" : "dataplane_rejected",
+                            (retryable ? "the dataplane answered HTTP " : "the dataplane refused the request: HTTP ")
+                                    + status, method + " " + url + " answered " + status, retryable);
                 })
                 .replaceWithVoid();
+    }
+
+    private static boolean timedOut(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof java.util.concurrent.TimeoutException
+                    || c instanceof io.netty.handler.timeout.TimeoutException
+                    || c.getClass().getSimpleName().contains("Timeout")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @PreDestroy

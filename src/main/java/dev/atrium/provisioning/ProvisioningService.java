@@ -20,7 +20,6 @@ import dev.atrium.workspace.WorkspaceStatus;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.ws.rs.core.Response;
 
@@ -38,16 +37,16 @@ public class ProvisioningService {
     private final Access access;
     private final WorkspaceChanges changes;
     private final Idempotency idempotency;
-    private final Vertx vertx;
+    private final RunWaiters waiters;
 
     public ProvisioningService(SagaEngine engine, Cells cells, Access access, WorkspaceChanges changes,
-            Idempotency idempotency, Vertx vertx) {
+            Idempotency idempotency, RunWaiters waiters) {
         this.engine = engine;
         this.cells = cells;
         this.access = access;
         this.changes = changes;
         this.idempotency = idempotency;
-        this.vertx = vertx;
+        this.waiters = waiters;
     }
 
     /** Plans a create run for {@code ws}: assigns its id to the workspace, writes nothing yet. */
@@ -75,18 +74,9 @@ public class ProvisioningService {
         return engine.runDue();
     }
 
-    /** Waits, without blocking a thread, until the run has finished or {@code deadline} has passed. */
+    /** Waits, without polling, until the run has finished or {@code deadline} has passed; answers its status. */
     public Uni<String> awaitFinished(String runId, Instant deadline) {
-        return Panache.withSession(() -> ProvisioningRun.<ProvisioningRun>findById(runId))
-                .map(r -> r == null ? "failed" : r.status)
-                .flatMap(status -> {
-                    if (status.equals("succeeded") || status.equals("failed") || Instant.now().isAfter(deadline)) {
-                        return Uni.createFrom().item(status);
-                    }
-                    // A Vert.x timer keeps the continuation on this context, where Hibernate Reactive must run.
-                    return Uni.createFrom().<Void>emitter(em -> vertx.setTimer(25, id -> em.complete(null)))
-                            .chain(() -> awaitFinished(runId, deadline));
-                });
+        return waiters.awaitFinished(runId, deadline).map(status -> status == null ? "failed" : status);
     }
 
     @WithSession
@@ -117,6 +107,9 @@ public class ProvisioningService {
         cells.requireLocal(runId, "run", caller.pathAndQuery());
         AtomicBoolean fresh = new AtomicBoolean();
         return idempotency.run(caller, idempotencyKey, Map.of("run_id", runId),
+                () -> ProvisioningRun.<ProvisioningRun>findById(runId).chain(run -> run == null
+                        ? Uni.createFrom().failure(ApiException.notFound())
+                        : access.workspace(caller, run.workspaceId, Permission.RUNS_RETRY)),
                 () -> ProvisioningRun.<ProvisioningRun>findById(runId).flatMap(run -> {
                     if (run == null) {
                         return Uni.createFrom().failure(ApiException.notFound());

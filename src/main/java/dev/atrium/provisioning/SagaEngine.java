@@ -104,13 +104,16 @@ public class SagaEngine {
     private final WorkspaceChanges changes;
     private final Vertx vertx;
     private final MeterRegistry metrics;
+    private final RunWaiters waiters;
     private final AtomicLong oldestDueSeconds = new AtomicLong();
     /** Set on shutdown: no new claims. Runs in flight keep their lease until it runs out; another instance resumes. */
     private volatile boolean stopping;
 
     public SagaEngine(SagaConfig config, Pool pool, Cells cells, Dataplane dataplane,
-            AccessRelationships relationships, WorkspaceChanges changes, Vertx vertx, MeterRegistry metrics) {
+            AccessRelationships relationships, WorkspaceChanges changes, Vertx vertx, MeterRegistry metrics,
+            RunWaiters waiters) {
         this.changes = changes;
+        this.waiters = waiters;
         this.config = config;
         this.pool = pool;
         this.cells = cells;
@@ -439,7 +442,7 @@ public class SagaEngine {
         int attempts = step.attempts + 1;
         boolean giveUp = !retryable || attempts >= config.maxAttempts();
         LOG.warnf("provisioning run %s step %s attempt %d failed%s: %s", run.id, step.name, attempts,
-                giveUp ? " for good" : ", will retry", error);
+                giveUp ? " for good" : ", will retry", detail(failure));
         Duration delay = backoff(attempts);
         return Panache.withTransaction(() -> guard(run.id)
                 .chain(() -> Panache.getSession().chain(s -> s.createNativeQuery("""
@@ -470,6 +473,7 @@ public class SagaEngine {
                         return false;
                     }
                     if (!"create".equals(run.kind)) {
+                        waiters.wake(run.id);
                         runs(run.kind, "failed").increment();
                     }
                     return "create".equals(run.kind);
@@ -506,7 +510,7 @@ public class SagaEngine {
                     // Compensations must eventually happen: they are retried with backoff, without a limit.
                     Duration delay = backoff(config.maxAttempts());
                     LOG.warnf("provisioning run %s: compensation of %s failed, will retry: %s", run.id, step.name,
-                            describe(failure));
+                            detail(failure));
                     return Panache.withTransaction(() -> guard(run.id)
                             .chain(() -> reschedule(run.id, delay, null)))
                             .invoke(() -> rekick(run.id, delay))
@@ -521,22 +525,28 @@ public class SagaEngine {
                         ? transition(ws, WorkspaceStatus.FAILED, "workspace.provisioning_failed", run.error)
                         : Uni.createFrom().voidItem())
                 .chain(() -> finish(run.id, "failed", run.error)))
+                .invoke(() -> waiters.wake(run.id))
                 .invoke(() -> runs(run.kind, "failed").increment())
                 .onFailure(LeaseLost.class).recoverWithNull();
     }
 
     private Uni<Void> concludeSucceeded(ProvisioningRun run) {
         return Panache.withTransaction(() -> guard(run.id).chain(() -> finish(run.id, "succeeded", null)))
+                .invoke(() -> waiters.wake(run.id))
                 .invoke(() -> runs(run.kind, "succeeded").increment())
                 .onFailure(LeaseLost.class).recoverWithNull();
     }
 
+    /** Ends the run; its commit notifies every instance's waiters ({@link RunWaiters}). */
     private Uni<Void> finish(String runId, String status, String error) {
         return Panache.getSession().chain(s -> s.createNativeQuery("""
                 update provisioning_runs set status = :status, error = :error, finished_at = :now, updated_at = :now,
                        lease_owner = null, lease_until = null where id = :id""")
                 .setParameter("status", status).setParameter("error", error).setParameter("now", Clock.now())
-                .setParameter("id", runId).executeUpdate()).replaceWithVoid();
+                .setParameter("id", runId).executeUpdate()
+                .chain(() -> s.createNativeQuery("select cast(pg_notify(:channel, :id) as text)")
+                        .setParameter("channel", RunWaiters.CHANNEL).setParameter("id", runId).getSingleResult()))
+                .replaceWithVoid();
     }
 
     /** Releases the lease and makes the run due again after {@code delay}. */
@@ -567,9 +577,22 @@ public class SagaEngine {
         vertx.setTimer(Math.max(1, delay.toMillis() + 20), id -> kick(runId));
     }
 
-    private static String describe(Throwable failure) {
-        String message = failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage();
-        return message.length() > 500 ? message.substring(0, 500) : message;
+    /**
+     * What a run shows of a failure to whoever can read the workspace: a stable code and a sentence, never an
+     * internal address or a database message ({@link #detail} goes to the log).
+     */
+    static String describe(Throwable failure) {
+        if (failure instanceof Dataplane.DataplaneException || failure instanceof ApiException) {
+            String message = failure instanceof ApiException api ? api.code() + ": " + api.getMessage()
+                    : failure.getMessage();
+            return message.length() > 500 ? message.substring(0, 500) : message;
+        }
+        return "internal_error: the step failed inside the service; its log has the details";
+    }
+
+    private static String detail(Throwable failure) {
+        return failure instanceof Dataplane.DataplaneException d ? d.getMessage() + " (" + d.detail() + ")"
+                : failure.toString();
     }
 
     private void onFreshContext(java.util.function.Supplier<Uni<? extends Void>> work) {
