@@ -14,8 +14,11 @@ public interface CellConfig {
     @WithDefault("local")
     String region();
 
-    /** The public base URL of this cell, announced by {@code GET /v1/regions}. */
-    Optional<String> baseUrl();
+    /**
+     * The public base URL of this cell, announced by {@code GET /v1/regions}. Required: no URL the service hands out
+     * is taken from a request's {@code Host} header.
+     */
+    String baseUrl();
 
     /** Peer cells: region to base URL. */
     Map<String, String> peers();

@@ -10,12 +10,14 @@ import java.util.TreeMap;
 import dev.atrium.common.id.Ids;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.problem.FieldError;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 
 /**
  * Knows this cell and its peers, mints ids that name this cell, and decides for any id or region whether it is
  * served here, elsewhere (307), or nowhere (404 / 422).
  */
+@Startup // a cell with a bad base URL or peer list refuses to start
 @ApplicationScoped
 public class Cells {
 
@@ -23,7 +25,7 @@ public class Cells {
 
     private final String region;
     private final String code;
-    private final Optional<String> baseUrl;
+    private final String baseUrl;
     private final Map<String, String> peers;
     private final Map<String, String> regionByCode = new HashMap<>();
 
@@ -33,7 +35,11 @@ public class Cells {
             throw new IllegalStateException("atrium.cell.region must be a lower-case region name, got: " + region);
         }
         this.code = Ids.cellCode(region);
-        this.baseUrl = config.baseUrl().map(Cells::trimSlash);
+        if (!config.baseUrl().matches("https?://[^/\\s?#]+(/[^\\s?#]*)?")) {
+            throw new IllegalStateException("atrium.cell.base-url (ATRIUM_CELL_BASE_URL) must be this cell's public"
+                    + " http(s) base URL, got: " + config.baseUrl());
+        }
+        this.baseUrl = trimSlash(config.baseUrl());
         this.peers = new TreeMap<>();
         config.peers().forEach((r, url) -> peers.put(r, trimSlash(url)));
         config.peerList().ifPresent(list -> {
@@ -69,7 +75,7 @@ public class Cells {
         return region;
     }
 
-    public Optional<String> baseUrl() {
+    public String baseUrl() {
         return baseUrl;
     }
 

@@ -8,11 +8,9 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import io.quarkus.security.Authenticated;
-import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 
 @Path("/v1/regions")
@@ -33,10 +31,9 @@ public class RegionResource {
 
     @GET
     @Operation(operationId = "listRegions", summary = "Every cell and its base URL; call your workspace's own")
-    public List<RegionView> list(@Context HttpServerRequest request) {
+    public List<RegionView> list() {
         List<RegionView> out = new ArrayList<>();
-        String self = cells.baseUrl().orElseGet(() -> request.scheme() + "://" + request.authority());
-        out.add(new RegionView(cells.region(), self, true));
+        out.add(new RegionView(cells.region(), cells.baseUrl(), true));
         cells.peers().forEach((region, url) -> out.add(new RegionView(region, url, false)));
         out.sort((a, b) -> a.region().compareTo(b.region()));
         return out;

@@ -23,8 +23,8 @@ class CellsTest {
                 return region;
             }
 
-            public Optional<String> baseUrl() {
-                return Optional.empty();
+            public String baseUrl() {
+                return "https://" + region + ".atrium.test";
             }
 
             public Map<String, String> peers() {
@@ -91,5 +91,35 @@ class CellsTest {
                 () -> cells.requireLocalRegion("eu-west-1", "/v1/workspaces")).status());
         assertEquals(422, assertThrows(ApiException.class,
                 () -> cells.requireLocalRegion("mars-1", "/v1/workspaces")).status());
+    }
+
+    @Test
+    void aCellWithoutAnAbsoluteBaseUrlRefusesToStart() {
+        for (String bad : java.util.List.of("", "localhost:8080", "ftp://x.example", "https://", "https://a b.example")) {
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> new Cells(withBaseUrl(bad)), bad);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("ATRIUM_CELL_BASE_URL"));
+        }
+        assertEquals("https://us.example/api", new Cells(withBaseUrl("https://us.example/api/")).baseUrl());
+    }
+
+    private static CellConfig withBaseUrl(String baseUrl) {
+        return new CellConfig() {
+            public String region() {
+                return "us-east-1";
+            }
+
+            public String baseUrl() {
+                return baseUrl;
+            }
+
+            public Map<String, String> peers() {
+                return Map.of();
+            }
+
+            public Optional<String> peerList() {
+                return Optional.empty();
+            }
+        };
     }
 }

@@ -130,6 +130,32 @@ public final class PackagedCell implements AutoCloseable {
         return this;
     }
 
+    /** Leaves {@code key} out of the environment, as a deployment that forgot it would; applies from the next start. */
+    public PackagedCell withoutEnv(String key) {
+        env.put(key, null);
+        return this;
+    }
+
+    /**
+     * Starts the process expecting it to refuse to start: answers its exit code, or fails when it is still running
+     * (or became ready) after {@code timeout}.
+     */
+    public int startExpectingExit(Duration timeout) {
+        launch();
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                kill();
+                throw new AssertionError(name + " was still running after " + timeout + "; " + log + " ends:\n"
+                        + logTail(40));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+        RUNNING.remove(this);
+        return process.exitValue();
+    }
+
     /** Starts the process and waits until it is ready. */
     public PackagedCell start() {
         launch();
@@ -290,7 +316,13 @@ public final class PackagedCell implements AutoCloseable {
         e.put("ATRIUM_CELL_ALLOW_INSECURE_PEERS", "true");
         e.putAll(prodSettings(database));
         database.datasourceConfig().forEach((k, v) -> e.put(k.toUpperCase().replaceAll("[^A-Z0-9]", "_"), v));
-        e.putAll(env);
+        env.forEach((key, value) -> {
+            if (value == null) {
+                e.remove(key);
+            } else {
+                e.put(key, value);
+            }
+        });
         return e;
     }
 

@@ -45,6 +45,17 @@ class PackagedServiceIT {
     }
 
     @Test
+    void aProductionBuildRefusesToStartWithoutItsPublicBaseUrl() {
+        try (PackagedCell cell = PackagedCell.create("no-base-url", PackagedServiceResource.REGION, database)
+                .withoutEnv("ATRIUM_CELL_BASE_URL")) {
+            int exit = cell.startExpectingExit(java.time.Duration.ofSeconds(90));
+            org.junit.jupiter.api.Assertions.assertNotEquals(0, exit);
+            org.junit.jupiter.api.Assertions.assertTrue(cell.logTail(80).contains("ATRIUM_CELL_BASE_URL"),
+                    cell.logTail(80));
+        }
+    }
+
+    @Test
     void noTokenOrAnUntrustedOneIs401WithAProblemBody() {
         given().get("/v1/workspaces").then().statusCode(401)
                 .contentType("application/problem+json")
