@@ -40,6 +40,9 @@ public class ApiKey extends PanacheEntityBase {
     public Instant previousExpiresAt;
     @Column(name = "creator_user_id", nullable = false)
     public String creatorUserId;
+    /** The user whose current role bounds the key: its creator, then whoever last rotated it. */
+    @Column(name = "holder_user_id")
+    public String holderUserId;
     @Column(name = "created_at", nullable = false)
     public Instant createdAt;
     @JdbcTypeCode(SqlTypes.JSON)

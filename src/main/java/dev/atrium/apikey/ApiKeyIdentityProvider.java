@@ -33,7 +33,8 @@ public class ApiKeyIdentityProvider implements IdentityProvider<ApiKeyAuthentica
 
     private static final String LOOKUP = "select workspace_id, name,"
             + " string_to_array(scopes, ' ') as scopes, secret_hash, previous_secret_hash,"
-            + " previous_expires_at, creator_user_id, expires_at, revoked_at from api_keys where id = $1";
+            + " previous_expires_at, coalesce(holder_user_id, creator_user_id) as holder_user_id, expires_at, revoked_at"
+            + " from api_keys where id = $1";
 
     private final Pool pool;
     private final ApiKeySecrets secrets;
@@ -81,7 +82,7 @@ public class ApiKeyIdentityProvider implements IdentityProvider<ApiKeyAuthentica
         usage.touch(key.keyId(), now);
         Principal principal = Principal.apiKey(key.keyId(), row.getString("name"),
                 Set.of(row.getArrayOfStrings("scopes")), row.getString("workspace_id"),
-                row.getString("creator_user_id"));
+                row.getString("holder_user_id"));
         return QuarkusSecurityIdentity.builder()
                 .setPrincipal(new QuarkusPrincipal(key.keyId()))
                 .addAttribute(Principal.IDENTITY_ATTRIBUTE, principal)

@@ -16,6 +16,7 @@ import dev.atrium.apikey.dto.RotateApiKeyRequest;
 import dev.atrium.apikey.dto.UpdateApiKeyRequest;
 import dev.atrium.audit.EventLog;
 import dev.atrium.cell.Cells;
+import dev.atrium.common.db.Locks;
 import dev.atrium.common.db.Shield;
 import dev.atrium.common.paging.Page;
 import dev.atrium.common.paging.Paging;
@@ -116,7 +117,8 @@ public class ApiKeyService {
         CreateApiKeyRequest req = body != null ? body : new CreateApiKeyRequest(null, null, null);
         List<String> scopes = validate(req.name(), req.scopes(), req.expiresAt());
         Instant expiresAt = truncate(req.expiresAt());
-        return idempotency.run(caller, idempotencyKey, req, () -> access
+        return idempotency.run(caller, idempotencyKey, req,
+                () -> access.workspace(caller, workspaceId, Permission.API_KEYS_WRITE), () -> access
                 .workspace(caller, workspaceId, Permission.API_KEYS_WRITE)
                 .flatMap(g -> {
                     Workspace ws = g.workspace();
@@ -139,6 +141,7 @@ public class ApiKeyService {
                                 String secret = ApiKeyFormat.newSecret();
                                 k.secretHash = secrets.hash(secret);
                                 k.creatorUserId = caller.principal().id();
+                                k.holderUserId = k.creatorUserId;
                                 k.createdAt = Clock.now();
                                 k.updatedAt = k.createdAt;
                                 k.createdBy = caller.actor();
@@ -166,7 +169,7 @@ public class ApiKeyService {
                     requireApiAccess(ws);
                     WorkspaceStatus.requireWritable(ws);
                     requireWithinOwnPermissions(g.role(), scopes);
-                    return load(workspaceId, keyId).flatMap(k -> {
+                    return load(workspaceId, keyId).call(Locks::forUpdate).flatMap(k -> {
                         ETags.requireMatch(ifMatch, ApiKeyMapper.etag(k));
                         if (k.revokedAt != null) {
                             throw ApiException.conflict("conflict", "The API key is revoked.");
@@ -199,13 +202,14 @@ public class ApiKeyService {
         if (grace < 0 || grace > MAX_GRACE_SECONDS) {
             throw ApiException.validation("grace_seconds", "from 0 to " + MAX_GRACE_SECONDS);
         }
-        return idempotency.run(caller, idempotencyKey, Map.of("grace_seconds", grace), () -> access
+        return idempotency.run(caller, idempotencyKey, Map.of("grace_seconds", grace),
+                () -> access.workspace(caller, workspaceId, Permission.API_KEYS_WRITE), () -> access
                 .workspace(caller, workspaceId, Permission.API_KEYS_WRITE)
                 .flatMap(g -> {
                     Workspace ws = g.workspace();
                     requireApiAccess(ws);
                     WorkspaceStatus.requireWritable(ws);
-                    return load(workspaceId, keyId).flatMap(k -> {
+                    return load(workspaceId, keyId).call(Locks::forUpdate).flatMap(k -> {
                         Instant now = Clock.now();
                         if (k.revokedAt != null) {
                             throw ApiException.conflict("conflict", "The API key is revoked.");
@@ -219,6 +223,7 @@ public class ApiKeyService {
                         k.previousSecretHash = grace > 0 ? k.secretHash : null;
                         k.previousExpiresAt = grace > 0 ? now.plus(Duration.ofSeconds(grace)) : null;
                         k.secretHash = secrets.hash(secret);
+                        k.holderUserId = caller.principal().id(); // who holds the new secret answers for the key
                         k.updatedAt = now;
                         return Panache.getSession().chain(s -> s.flush())
                                 .chain(() -> event("api_key.rotated", caller, ws, k, before))
@@ -230,20 +235,44 @@ public class ApiKeyService {
 
     // ---------------------------------------------------------------- revoke
 
+    /**
+     * Revokes every live key {@code userId} holds in the workspace, in the caller's transaction, with one
+     * {@code api_key.revoked} event each: the holder left or was removed, and nobody else answers for those keys.
+     */
+    public Uni<Void> revokeHeldBy(Caller caller, Workspace ws, String userId) {
+        return ApiKey.<ApiKey>list("workspaceId = ?1 and coalesce(holderUserId, creatorUserId) = ?2"
+                + " and revokedAt is null order by id", ws.id, userId).chain(keys -> {
+                    Uni<Void> chain = Uni.createFrom().voidItem();
+                    for (ApiKey k : keys) {
+                        chain = chain.chain(() -> Locks.forUpdate(k)).chain(() -> {
+                            ApiKeyView before = ApiKeyMapper.view(k);
+                            markRevoked(k);
+                            return Panache.getSession().chain(s -> s.flush())
+                                    .chain(() -> event("api_key.revoked", caller, ws, k, before)).replaceWithVoid();
+                        });
+                    }
+                    return chain;
+                });
+    }
+
+    private static void markRevoked(ApiKey k) {
+        k.revokedAt = Clock.now();
+        k.updatedAt = k.revokedAt;
+        k.previousSecretHash = null;
+        k.previousExpiresAt = null;
+    }
+
     /** Revokes at once and keeps the row for the audit trail. Needs no plan entitlement and works while frozen. */
     public Uni<Void> revoke(Caller caller, String workspaceId, String keyId, String ifMatch) {
         return Shield.of(() -> Panache.withTransaction(() -> access
                 .workspace(caller, workspaceId, Permission.API_KEYS_WRITE)
-                .flatMap(g -> load(workspaceId, keyId).flatMap(k -> {
+                .flatMap(g -> load(workspaceId, keyId).call(Locks::forUpdate).flatMap(k -> {
                     ETags.requireMatch(ifMatch, ApiKeyMapper.etag(k));
                     if (k.revokedAt != null) {
                         return Uni.createFrom().voidItem();
                     }
                     ApiKeyView before = ApiKeyMapper.view(k);
-                    k.revokedAt = Clock.now();
-                    k.updatedAt = k.revokedAt;
-                    k.previousSecretHash = null;
-                    k.previousExpiresAt = null;
+                    markRevoked(k);
                     return Panache.getSession().chain(s -> s.flush())
                             .chain(() -> event("api_key.revoked", caller, g.workspace(), k, before))
                             .replaceWithVoid();

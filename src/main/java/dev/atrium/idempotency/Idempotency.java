@@ -38,6 +38,11 @@ public class Idempotency {
 
     public static final String HEADER = "Idempotency-Key";
     public static final String REPLAYED = "Idempotent-Replayed";
+
+    /** For operations whose caller is checked on the way in, before {@code run}, on every attempt. */
+    public static Uni<Void> checkedBefore() {
+        return Uni.createFrom().voidItem();
+    }
     private static final Duration RETENTION = Duration.ofHours(24);
 
     private final ObjectMapper json;
@@ -63,9 +68,12 @@ public class Idempotency {
 
     /**
      * Runs {@code work} in one transaction, guarded by {@code key} when present. {@code request} is the parsed body;
-     * its canonical JSON decides whether a reused key carries the same request.
+     * its canonical JSON decides whether a reused key carries the same request. A replay is served only after
+     * {@code authorize} passes again: a caller who lost access since the first request (a removed member re-sending
+     * an API-key create) gets the refusal, not the stored response and its secret.
      */
-    public Uni<Response> run(Caller caller, String key, Object request, Supplier<Uni<Result>> work) {
+    public Uni<Response> run(Caller caller, String key, Object request, Supplier<Uni<?>> authorize,
+            Supplier<Uni<Result>> work) {
         if (key == null) {
             return Shield.of(() -> Panache.withTransaction(work)).map(this::toResponse);
         }
@@ -78,22 +86,12 @@ public class Idempotency {
         String principal = caller.principal().key();
         return Shield.of(() -> Panache.withTransaction(() -> Panache.getSession().chain(session -> session
                 .createNativeQuery("set local lock_timeout = " + lockTimeoutMillis).executeUpdate()
-                .chain(() -> session.createNativeQuery("delete from idempotency_keys where principal = :p and method = 'POST'"
-                        + " and path = :path and idempotency_key = :k and expires_at < now()")
-                        .setParameter("p", principal).setParameter("path", path).setParameter("k", key)
-                        .executeUpdate())
-                .chain(() -> session.createNativeQuery("insert into idempotency_keys (principal, method, path,"
-                        + " idempotency_key, request_hash, status, response_headers, created_at, expires_at)"
-                        + " values (:p, 'POST', :path, :k, :h, 0, '{}'::jsonb, :now, :exp) on conflict do nothing")
-                        .setParameter("p", principal).setParameter("path", path).setParameter("k", key)
-                        .setParameter("h", hash).setParameter("now", Clock.now())
-                        .setParameter("exp", Clock.now().plus(RETENTION))
-                        .executeUpdate())
+                .chain(() -> claim(session, principal, path, key, hash))
                 .chain(inserted -> {
                     if (inserted == 0) {
-                        return replay(session, principal, path, key, hash);
+                        return authorize.get().chain(() -> replay(session, principal, path, key, hash));
                     }
-                    return session.createNativeQuery("set local lock_timeout = 0").executeUpdate()
+                    return session.createNativeQuery("set local lock_timeout to default").executeUpdate()
                             .chain(work::get)
                             .call(result -> session.createNativeQuery("update idempotency_keys set status = :s,"
                                     + " response_headers = cast(cast(:hd as text) as jsonb), response_body = :b where principal = :p"
@@ -104,7 +102,26 @@ public class Idempotency {
                                     .setParameter("p", principal).setParameter("path", path).setParameter("k", key)
                                     .executeUpdate())
                             .map(this::toResponse);
-                }))))
+                }))));
+    }
+
+    /**
+     * Inserts the key row; {@code 0} when it exists. A concurrent first request holding the key makes this wait,
+     * at most the short lock timeout: then it is still in flight.
+     */
+    private Uni<Integer> claim(org.hibernate.reactive.mutiny.Mutiny.Session session, String principal, String path,
+            String key, String hash) {
+        return session.createNativeQuery("delete from idempotency_keys where principal = :p and method = 'POST'"
+                + " and path = :path and idempotency_key = :k and expires_at < now()")
+                .setParameter("p", principal).setParameter("path", path).setParameter("k", key)
+                .executeUpdate()
+                .chain(() -> session.createNativeQuery("insert into idempotency_keys (principal, method, path,"
+                        + " idempotency_key, request_hash, status, response_headers, created_at, expires_at)"
+                        + " values (:p, 'POST', :path, :k, :h, 0, '{}'::jsonb, :now, :exp) on conflict do nothing")
+                        .setParameter("p", principal).setParameter("path", path).setParameter("k", key)
+                        .setParameter("h", hash).setParameter("now", Clock.now())
+                        .setParameter("exp", Clock.now().plus(RETENTION))
+                        .executeUpdate())
                 .onFailure(DbErrors::isLockTimeout)
                 .transform(e -> ApiException.conflict("idempotency_key_in_use",
                         "A request with this Idempotency-Key is still in progress; retry shortly."));

@@ -119,7 +119,9 @@ public class InvitationService {
         String email = req.email().trim();
         Role role = Role.parse(req.role()).orElseThrow();
         int ttl = req.ttlSeconds() == null ? defaultTtl : req.ttlSeconds();
-        return idempotency.run(caller, idempotencyKey, req, () -> inviteNow(caller, workspaceId, email, role, ttl))
+        return idempotency.run(caller, idempotencyKey, req,
+                () -> access.workspace(caller, workspaceId, Permission.MEMBERS_INVITE),
+                () -> inviteNow(caller, workspaceId, email, role, ttl))
                 .onFailure(t -> DbErrors.isUniqueViolation(t, PENDING_EMAIL_CONSTRAINT))
                 .transform(t -> alreadyMember())
                 .map(this::unseal);
@@ -178,8 +180,14 @@ public class InvitationService {
      * Takes the workspace row lock before anything reads the workspace, so its status, plan and limits as read here
      * hold until commit. Locking a row the caller may not see reveals nothing: the answer is still Access's.
      */
+    /**
+     * The caller's grant, decided before the workspace row is locked (so nobody without the right can queue on
+     * another tenant's lock) and again under the lock, where it holds until commit.
+     */
     private Uni<Access.WorkspaceGrant> lockedGrant(Caller caller, String workspaceId) {
-        return seats.lock(workspaceId)
+        return access.workspace(caller, workspaceId, Permission.MEMBERS_INVITE)
+                .chain(() -> seats.lock(workspaceId))
+                .chain(() -> Panache.getSession().invoke(s -> s.clear()))
                 .chain(() -> access.workspace(caller, workspaceId, Permission.MEMBERS_INVITE));
     }
 
@@ -248,6 +256,7 @@ public class InvitationService {
 
     public Uni<Response> resend(Caller caller, String workspaceId, String invitationId, String idempotencyKey) {
         return idempotency.run(caller, idempotencyKey, Map.of("invitation_id", String.valueOf(invitationId)),
+                () -> access.workspace(caller, workspaceId, Permission.MEMBERS_INVITE),
                 () -> resendNow(caller, workspaceId, invitationId))
                 .onFailure(t -> DbErrors.isUniqueViolation(t, PENDING_EMAIL_CONSTRAINT))
                 .transform(t -> alreadyMember())
@@ -302,8 +311,10 @@ public class InvitationService {
         requireVerifiedUser(caller.principal());
         routeToken(caller, token);
         String tokenHash = hash(token);
+        // Only the invitee's verified session gets here (checked above on every attempt); a replay shows it the
+        // membership its own acceptance made.
         return idempotency.run(masked(caller), idempotencyKey, Map.of("token_sha256", tokenHash),
-                () -> acceptNow(caller, tokenHash));
+                Idempotency::checkedBefore, () -> acceptNow(caller, tokenHash));
     }
 
     private Uni<Idempotency.Result> acceptNow(Caller caller, String tokenHash) {
@@ -363,7 +374,8 @@ public class InvitationService {
         requireVerifiedUser(caller.principal());
         routeToken(caller, token);
         String tokenHash = hash(token);
-        return idempotency.run(masked(caller), idempotencyKey, Map.of("token_sha256", tokenHash), () -> {
+        return idempotency.run(masked(caller), idempotencyKey, Map.of("token_sha256", tokenHash),
+                Idempotency::checkedBefore, () -> {
             Instant now = Clock.now();
             return lockedByToken(tokenHash).chain(inv -> {
                 if (!inv.open(now) || !inv.email.equalsIgnoreCase(caller.principal().email())) {

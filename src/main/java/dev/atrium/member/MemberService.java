@@ -11,6 +11,7 @@ import org.hibernate.reactive.mutiny.Mutiny;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.atrium.apikey.ApiKeyService;
 import dev.atrium.audit.EventLog;
 import dev.atrium.cell.Cells;
 import dev.atrium.common.db.Shield;
@@ -53,8 +54,11 @@ public class MemberService {
     private final EventLog events;
     private final Idempotency idempotency;
     private final ETags etags;
+    private final ApiKeyService apiKeys;
 
-    public MemberService(Cells cells, Access access, EventLog events, Idempotency idempotency, ETags etags) {
+    public MemberService(Cells cells, Access access, EventLog events, Idempotency idempotency, ETags etags,
+            ApiKeyService apiKeys) {
+        this.apiKeys = apiKeys;
         this.cells = cells;
         this.access = access;
         this.events = events;
@@ -227,7 +231,7 @@ public class MemberService {
                             return m.delete()
                                     .chain(() -> events.append("member.removed", caller.actor(), caller.requestId(),
                                             subject(g.workspace(), m.id), before, null))
-                                    .replaceWithVoid();
+                                    .chain(() -> apiKeys.revokeHeldBy(caller, g.workspace(), m.userId));
                         }));
                     });
                 })));
@@ -253,7 +257,9 @@ public class MemberService {
                 .check(req.memberId() != null && !req.memberId().isBlank() && req.memberId().length() <= 100,
                         "member_id", "required, the id of a member of this workspace")
                 .throwIfAny();
+        // A replay needs the caller still to be a member: the transfer itself made the old owner an admin.
         return idempotency.run(caller, idempotencyKey, req,
+                () -> access.workspace(caller, workspaceId, Permission.MEMBERS_READ),
                 () -> transferNow(caller, workspaceId, req.memberId()).map(view -> new Idempotency.Result(200, view)));
     }
 

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.atrium.common.db.Locks;
 import dev.atrium.audit.EventLog;
 import dev.atrium.cell.Cells;
 import dev.atrium.cell.PeerClient;
@@ -102,7 +103,8 @@ public class OrganizationService {
                 .check(req.slug() == null || Slugs.valid(req.slug()), "slug",
                         "lower-case letters, digits and single hyphens, at most 50 characters")
                 .throwIfAny();
-        return Uni.createFrom().deferred(() -> idempotency.run(caller, idempotencyKey, req,
+        // Any user may create organizations (checked above on every attempt); a replay shows what the caller made.
+        return Uni.createFrom().deferred(() -> idempotency.run(caller, idempotencyKey, req, Idempotency::checkedBefore,
                 () -> insert(caller, req.name(), req.slug(), false,
                         new Owner(caller.principal().id(), caller.principal().email(), caller.principal().name()))
                         .map(org -> new Idempotency.Result(201, OrganizationMapper.view(org))
@@ -237,6 +239,7 @@ public class OrganizationService {
         ObjectNode patch = MergePatch.requireObject(rawPatch, PATCHABLE);
         return Shield.of(() -> Panache.withTransaction(() -> access
                 .organization(caller, id, OrgPermission.UPDATE)
+                .call(g -> Locks.forUpdate(g.organization()))
                 .flatMap(g -> {
                     Organization org = g.organization();
                     OrganizationView before = OrganizationMapper.view(org);

@@ -2,6 +2,7 @@ package dev.atrium.workspace;
 
 import java.util.function.Function;
 
+import dev.atrium.common.db.Locks;
 import dev.atrium.audit.EventLog;
 import dev.atrium.common.security.Actor;
 import dev.atrium.common.time.Clock;
@@ -38,7 +39,7 @@ public class WorkspaceChanges {
 
     public Uni<Changed> apply(Workspace ws, Actor actor, String requestId, String eventType,
             Function<Organization, Uni<Void>> change) {
-        return Organization.<Organization>findById(ws.organizationId).flatMap(org -> {
+        return Locks.forUpdate(ws).chain(() -> Organization.<Organization>findById(ws.organizationId)).flatMap(org -> {
             WorkspaceView before = WorkspaceMapper.view(ws, org.name);
             return change.apply(org).chain(() -> {
                 ws.updatedAt = Clock.now();

@@ -102,6 +102,7 @@ public class WorkspaceLifecycle {
     public Uni<Response> restore(Caller caller, String id, String idempotencyKey) {
         AtomicReference<String> runId = new AtomicReference<>();
         return idempotency.run(caller, idempotencyKey, Map.of("restore", id),
+                () -> access.workspace(caller, id, Permission.WORKSPACE_RESTORE),
                 () -> access.workspace(caller, id, Permission.WORKSPACE_RESTORE).flatMap(grant -> {
                     Workspace ws = grant.workspace();
                     if (!WorkspaceStatus.DELETED.wire().equals(ws.status) || ws.statusBeforeDelete == null) {

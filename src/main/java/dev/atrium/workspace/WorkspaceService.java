@@ -21,6 +21,7 @@ import dev.atrium.cell.FanOut;
 import dev.atrium.cell.PeerClient;
 import dev.atrium.cell.RemoteOrganization;
 import dev.atrium.common.Slugs;
+import dev.atrium.common.db.Locks;
 import dev.atrium.common.db.DbErrors;
 import dev.atrium.common.db.Shield;
 import dev.atrium.common.json.MergePatch;
@@ -117,6 +118,7 @@ public class WorkspaceService {
         Uni<String> org = targetOrganization(caller, req, organizationId, remote);
         AtomicReference<String> runId = new AtomicReference<>();
         return org.flatMap(orgId -> Uni.createFrom().deferred(() -> idempotency.run(caller, idempotencyKey, req,
+                Idempotency::checkedBefore, // the organization grant above is decided again on every attempt
                 () -> insert(caller, req, orgId, remote.get()).map(created -> {
                     runId.set(created.provisioningRunId());
                     return new Idempotency.Result(202, created)
@@ -598,7 +600,8 @@ public class WorkspaceService {
 
     /** Archive or unarchive, guarded by an optional {@code Idempotency-Key} like every POST. */
     public Uni<Response> archive(Caller caller, String id, boolean archive, String idempotencyKey) {
-        return idempotency.run(caller, idempotencyKey, Map.of("archive", archive), () -> archiveNow(caller, id, archive)
+        return idempotency.run(caller, idempotencyKey, Map.of("archive", archive),
+                () -> access.workspace(caller, id, Permission.WORKSPACE_UPDATE), () -> archiveNow(caller, id, archive)
                 .map(found -> new Idempotency.Result(200, found.view()).header("ETag", found.etag())));
     }
 
@@ -675,7 +678,7 @@ public class WorkspaceService {
             Change change) {
         return Shield.of(() -> Panache.withTransaction(() -> access.workspace(caller, id, permission).flatMap(g -> {
             Workspace ws = g.workspace();
-            return Organization.<Organization>findById(ws.organizationId).flatMap(org -> {
+            return Locks.forUpdate(ws).chain(() -> Organization.<Organization>findById(ws.organizationId)).flatMap(org -> {
                 WorkspaceView before = WorkspaceMapper.view(ws, org.name);
                 ETags.requireMatch(ifMatch, etag(ws, org));
                 return change.apply(ws, org.name).chain(() -> {

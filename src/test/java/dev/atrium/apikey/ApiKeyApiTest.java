@@ -543,4 +543,71 @@ class ApiKeyApiTest {
                 + " and (expires_at is null or expires_at > now())", ws.get("id")));
         assertEquals(10, db.events(ws.get("id"), "api_key.created"));
     }
+
+    @Test
+    void aRotatedKeyAnswersToWhoeverRotatedItAndIsRevokedWhenTheyAreRemoved() {
+        String ownerId = Tokens.unique("hold");
+        String owner = Tokens.user(ownerId);
+        Map<String, Object> ws = teamWorkspace(owner);
+        String adminId = Tokens.unique("rotator");
+        String admin = Tokens.user(adminId);
+        db.addMember(ws.get("id"), adminId, "admin");
+        Map<String, Object> created = createKey(owner, ws, "workspace:read", "workspace:update");
+        String path = keys(ws) + "/" + created.get("id");
+        Object rotated = Api.as(admin).body(Map.of("grace_seconds", 0)).post(path + "/rotate").then().statusCode(200)
+                .extract().path("secret");
+        key(rotated).body(Map.of("name", "Renamed by the rotated key")).patch(ws(ws)).then().statusCode(200);
+        // The key follows its holder, the admin who rotated it, not its creator (still the owner).
+        String adminMember = memberId(ws, adminId);
+        Api.as(owner).body(Map.of("role", "viewer")).patch(ws(ws) + "/members/" + adminMember).then().statusCode(200);
+        key(rotated).body(Map.of("name", "Not any more")).patch(ws(ws)).then().statusCode(403)
+                .body("code", equalTo("permission_denied"));
+        key(rotated).get(ws(ws)).then().statusCode(200);
+        // Removed, the holder takes the key's rights along: it is revoked, and the audit log says so.
+        Api.as(owner).delete(ws(ws) + "/members/" + adminMember).then().statusCode(204);
+        key(rotated).get(ws(ws)).then().statusCode(401).body("code", equalTo("unauthenticated"));
+        Api.as(owner).get(path).then().statusCode(200).body("revoked_at", notNullValue());
+        List<io.vertx.mutiny.sqlclient.Row> revoked = db.rows("select actor->>'id' from events where workspace_id = $1"
+                + " and type = 'api_key.revoked' and resource_id = $2", ws.get("id"), created.get("id"));
+        assertEquals(1, revoked.size());
+        assertEquals(ownerId, revoked.get(0).getString(0));
+    }
+
+    @Test
+    void aMembersKeysAreRevokedWhenTheyLeave() {
+        String owner = Tokens.user(Tokens.unique("leave"));
+        Map<String, Object> ws = teamWorkspace(owner);
+        String adminId = Tokens.unique("leaver");
+        String admin = Tokens.user(adminId);
+        db.addMember(ws.get("id"), adminId, "admin");
+        Object mine = createKey(admin, ws, "workspace:read").get("secret");
+        Object owners = createKey(owner, ws, "workspace:read").get("secret");
+        Api.as(admin).delete(ws(ws) + "/members/" + memberId(ws, adminId)).then().statusCode(204);
+        key(mine).get(ws(ws)).then().statusCode(401);
+        key(owners).get(ws(ws)).then().statusCode(200);
+        assertEquals(1, db.events(ws.get("id"), "api_key.revoked"));
+    }
+
+    @Test
+    void aRemovedMemberCannotReplayAKeyCreationToReadItsSecretAgain() {
+        String owner = Tokens.user(Tokens.unique("replay"));
+        Map<String, Object> ws = teamWorkspace(owner);
+        String adminId = Tokens.unique("replayer");
+        String admin = Tokens.user(adminId);
+        db.addMember(ws.get("id"), adminId, "admin");
+        Map<String, Object> body = Map.of("name", "ci", "scopes", List.of("workspace:read"));
+        String first = Api.as(admin).header("Idempotency-Key", "create-once").body(body).post(keys(ws)).then()
+                .statusCode(201).extract().path("secret");
+        Api.as(admin).header("Idempotency-Key", "create-once").body(body).post(keys(ws)).then().statusCode(201)
+                .header("Idempotent-Replayed", "true").body("secret", equalTo(first));
+        Api.as(owner).delete(ws(ws) + "/members/" + memberId(ws, adminId)).then().statusCode(204);
+        Response replay = Api.as(admin).header("Idempotency-Key", "create-once").body(body).post(keys(ws));
+        replay.then().statusCode(404).body("code", equalTo("not_found"));
+        assertFalse(replay.asString().contains(first));
+    }
+
+    private String memberId(Map<String, Object> ws, String userId) {
+        return db.rows("select id from workspace_members where workspace_id = $1 and user_id = $2", ws.get("id"), userId)
+                .get(0).getString(0);
+    }
 }

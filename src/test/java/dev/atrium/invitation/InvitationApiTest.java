@@ -547,4 +547,29 @@ class InvitationApiTest {
             pool.shutdownNow();
         }
     }
+
+    @Test
+    void nobodyOutsideTheWorkspaceQueuesOnItsLockAndMembersWaitOnlyBriefly() {
+        String owner = Tokens.user(Tokens.unique("lockowner"));
+        String wsId = (String) Api.activeWorkspace(owner).get("id");
+        String stranger = Tokens.user(Tokens.unique("lockstranger"));
+        String path = "/v1/workspaces/" + wsId + "/members/invite";
+        Map<String, Object> body = Map.of("email", Tokens.unique("lockinvitee") + "@example.com", "role", "member");
+        try (Db.Held held = db.holdRowLock("workspaces", wsId)) {
+            // Refused before any lock is taken: it cannot wait behind (or hold up) the workspace's writers.
+            Api.as(stranger).body(body).post(path).then().statusCode(404).body("code", equalTo("not_found"));
+            // Someone who may invite waits for the lock at most the lock timeout, then gets a retryable answer.
+            Api.as(owner).body(body).post(path).then().statusCode(503)
+                    .contentType("application/problem+json").body("code", equalTo("service_unavailable"))
+                    .header("Retry-After", notNullValue());
+        }
+        Api.as(owner).body(body).post(path).then().statusCode(201);
+        assertEquals(1, db.count("select count(*) from invitations where workspace_id = $1", wsId));
+    }
+
+    @Test
+    void everyDatabaseConnectionStartsWithALockAndAStatementTimeout() {
+        assertEquals("2s", db.rows("show lock_timeout").get(0).getString(0));
+        assertEquals("15s", db.rows("show statement_timeout").get(0).getString(0));
+    }
 }

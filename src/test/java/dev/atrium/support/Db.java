@@ -53,4 +53,21 @@ public class Db {
     public long events(Object workspaceId, String type) {
         return count("select count(*) from events where workspace_id = $1 and type = $2", workspaceId, type);
     }
+
+    /** A row lock held by another transaction until {@link Held#close()}: what a slow concurrent writer looks like. */
+    public Held holdRowLock(String table, Object id) {
+        io.vertx.mutiny.sqlclient.SqlConnection connection = pool.getConnection().await().atMost(Duration.ofSeconds(10));
+        io.vertx.mutiny.sqlclient.Transaction tx = connection.begin().await().atMost(Duration.ofSeconds(10));
+        connection.preparedQuery("select 1 from " + table + " where id = $1 for update").execute(Tuple.of(id))
+                .await().atMost(Duration.ofSeconds(10));
+        return () -> {
+            tx.rollback().await().atMost(Duration.ofSeconds(10));
+            connection.close().await().atMost(Duration.ofSeconds(10));
+        };
+    }
+
+    public interface Held extends AutoCloseable {
+        @Override
+        void close();
+    }
 }

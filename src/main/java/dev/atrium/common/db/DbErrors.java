@@ -18,6 +18,7 @@ public final class DbErrors {
     public static final String UNIQUE_VIOLATION = "23505";
     public static final String LOCK_NOT_AVAILABLE = "55P03";
     public static final String DATA_EXCEPTION_CLASS = "22";
+    public static final String QUERY_CANCELED = "57014";
 
     private DbErrors() {
     }
@@ -80,6 +81,8 @@ public final class DbErrors {
         return sqlState(t).map(state -> switch (state) {
             case UNIQUE_VIOLATION -> ApiException.conflict("conflict", "The resource already exists.");
             case "40001", "40P01" -> ApiException.conflict("conflict", "A concurrent request got there first; retry.");
+            // lock_timeout or statement_timeout: the database is busy with this data right now.
+            case LOCK_NOT_AVAILABLE, QUERY_CANCELED -> ApiException.serviceUnavailable(1);
             // Data exceptions: a value the database refused. Validation should have caught it; never a 500.
             default -> state.startsWith(DATA_EXCEPTION_CLASS) ? new ApiException(400, "validation_failed",
                     "A value in the request cannot be stored.") : null;

@@ -93,6 +93,12 @@ public class ApiException extends RuntimeException {
                 "The cursor is older than the retention window; start again without one.");
     }
 
+    /** Busy right now (a lock or statement timeout, no free connection): safe to retry after the given seconds. */
+    public static ApiException serviceUnavailable(long retryAfterSeconds) {
+        return new ApiException(503, "service_unavailable", "The service is busy; retry shortly.")
+                .header("Retry-After", String.valueOf(retryAfterSeconds));
+    }
+
     /** The home cell of what the request needs cannot be reached: fail closed, and say when to try again. */
     public static ApiException cellUnavailable(String region, long retryAfterSeconds) {
         return new ApiException(503, "cell_unavailable",

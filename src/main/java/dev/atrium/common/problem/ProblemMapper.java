@@ -132,8 +132,15 @@ public class ProblemMapper {
         return malformed(request);
     }
 
+    /**
+     * A version clash that got past the row locks: with {@code If-Match} the precondition failed (412); without one
+     * the client asked for no precondition, so the clash is ours to report as a retryable conflict.
+     */
     @ServerExceptionMapper({ OptimisticLockException.class, StaleStateException.class })
     public Response stale(RuntimeException e, HttpServerRequest request) {
+        if (request.getHeader(HttpHeaders.IF_MATCH) != null) {
+            return api(ApiException.preconditionFailed(), request);
+        }
         return build(request, 409, "conflict", "The resource was changed by another request; read it and retry.",
                 List.of(), Map.of(), Map.of());
     }

@@ -73,7 +73,7 @@ public class Access {
     }
 
     /**
-     * An API key may do what its scopes name, what its creator's current role allows, and nothing session-only, on
+     * An API key may do what its scopes name, what its holder's current role allows, and nothing session-only, on
      * a plan with API access. Scopes and role are checked on every call, so a demotion shrinks every key at once.
      */
     private Uni<WorkspaceGrant> apiKey(Principal key, Workspace ws, Permission permission) {
@@ -89,12 +89,12 @@ public class Access {
         if (!key.scopes().contains(scope)) {
             return Uni.createFrom().failure(ApiException.forbidden("The API key lacks the '" + scope + "' scope."));
         }
-        return WorkspaceMember.<WorkspaceMember>find("workspaceId = ?1 and userId = ?2", ws.id, key.creatorUserId())
+        return WorkspaceMember.<WorkspaceMember>find("workspaceId = ?1 and userId = ?2", ws.id, key.holderUserId())
                 .firstResult()
                 .map(m -> {
                     Role role = m == null ? null : Role.parse(m.role).orElse(null);
                     if (!permission.grantedTo(role)) {
-                        throw ApiException.forbidden("The API key's creator no longer holds this permission.");
+                        throw ApiException.forbidden("The API key's holder no longer holds this permission.");
                     }
                     return new WorkspaceGrant(ws, role);
                 });

@@ -6,10 +6,11 @@ import java.util.Set;
  * The caller as Atrium sees it. Users act through memberships; services only through their {@code atrium:*}
  * scopes and are never members; a platform admin is a user from the configured issuer flagged in every event.
  * An API key ({@code id} = the key id, {@code name} = the key's name, {@code scopes} = its key scopes) is bound to
- * {@code workspaceId} and acts with at most the rights its creator ({@code creatorUserId}) holds right now.
+ * {@code workspaceId} and acts with at most the rights its holder ({@code holderUserId}: its creator, or whoever last rotated it) holds
+ * right now.
  */
 public record Principal(Type type, String id, String email, boolean emailVerified, String name, Set<String> scopes,
-        boolean platformAdmin, String workspaceId, String creatorUserId) {
+        boolean platformAdmin, String workspaceId, String holderUserId) {
 
     public enum Type {
         USER, SERVICE, API_KEY
@@ -24,9 +25,9 @@ public record Principal(Type type, String id, String email, boolean emailVerifie
     }
 
     public static Principal apiKey(String keyId, String keyName, Set<String> keyScopes, String workspaceId,
-            String creatorUserId) {
+            String holderUserId) {
         return new Principal(Type.API_KEY, keyId, null, false, keyName, Set.copyOf(keyScopes), false, workspaceId,
-                creatorUserId);
+                holderUserId);
     }
 
     public static final String SCOPE_WORKSPACES_READ = "atrium:workspaces:read";
