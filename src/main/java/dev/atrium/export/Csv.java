@@ -12,7 +12,7 @@ import dev.atrium.common.json.JsonSetup;
 import dev.atrium.common.security.Actor;
 import dev.atrium.invitation.dto.InvitationView;
 import dev.atrium.member.dto.MemberView;
-import dev.atrium.provisioning.dto.EnvironmentView;
+import dev.atrium.workspace.dto.EnvironmentView;
 
 /**
  * RFC 4180 text: CRLF after every record, a header row first, and a field quoted (its quotes doubled) when it holds a

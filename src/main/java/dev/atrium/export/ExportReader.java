@@ -30,7 +30,7 @@ import dev.atrium.member.WorkspaceMember;
 import dev.atrium.member.dto.MemberView;
 import dev.atrium.provisioning.ProvisioningRun;
 import dev.atrium.provisioning.ProvisioningService;
-import dev.atrium.provisioning.dto.EnvironmentView;
+import dev.atrium.workspace.dto.EnvironmentView;
 import dev.atrium.provisioning.dto.ProvisioningRunView;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Multi;

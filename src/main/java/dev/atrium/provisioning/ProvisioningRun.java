@@ -41,6 +41,6 @@ public class ProvisioningRun extends PanacheEntityBase {
     public Instant updatedAt;
 
     public boolean finished() {
-        return "succeeded".equals(status) || "failed".equals(status);
+        return RunStatus.finished(status);
     }
 }

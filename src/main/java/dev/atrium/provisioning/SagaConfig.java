@@ -1,7 +1,6 @@
 package dev.atrium.provisioning;
 
 import java.time.Duration;
-import java.util.Optional;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -22,8 +21,8 @@ public interface SagaConfig {
     Duration backoffMax();
 
     /**
-     * How long a claimed run belongs to one instance without it renewing the claim. It must outlast a dataplane
-     * call (checked at start), or a slow call would lose the run to another instance mid-step.
+     * How long a claimed run belongs to one instance without it renewing the claim. It must outlast twice the
+     * longest external step's timeout (checked at start), or a slow call would lose the run to another instance.
      */
     @WithDefault("30s")
     Duration lease();
@@ -35,18 +34,4 @@ public interface SagaConfig {
     /** Runs one worker tick claims at most. */
     @WithDefault("20")
     int batch();
-
-    Dataplane dataplane();
-
-    interface Dataplane {
-        /** Base URL of the dataplane API; when absent the dataplane step is recorded as skipped. */
-        Optional<String> url();
-
-        @WithDefault("5s")
-        Duration timeout();
-
-        /** Connections to the dataplane per instance; calls beyond it wait for one (within the timeout). */
-        @WithDefault("32")
-        int maxConnections();
-    }
 }

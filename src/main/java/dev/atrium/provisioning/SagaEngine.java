@@ -14,11 +14,7 @@ import org.jboss.logging.Logger;
 
 import dev.atrium.cell.Cells;
 import dev.atrium.common.problem.ApiException;
-import dev.atrium.common.security.Actor;
 import dev.atrium.common.time.Clock;
-import dev.atrium.workspace.Workspace;
-import dev.atrium.workspace.WorkspaceChanges;
-import dev.atrium.workspace.WorkspaceStatus;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.hibernate.reactive.panache.Panache;
@@ -32,9 +28,11 @@ import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
 
 /**
- * Executes provisioning runs: a durable saga whose runs and steps are rows.
+ * Executes provisioning runs: a durable saga whose runs and steps are rows. What a run does is its {@link RunKind}'s
+ * business (registered by the domain it provisions); the engine claims, drives, retries and compensates.
  *
  * <p>
  * <b>Claiming.</b> Every instance's worker (and the kick after a create, and the internal background-work endpoint)
@@ -47,25 +45,20 @@ import jakarta.enterprise.context.ApplicationScoped;
  * <b>Executing.</b> Steps run one at a time, outside the claiming transaction. A local step does its work and records
  * its success in one transaction that first renews the lease ({@link #guard}); a worker that lost its lease (it
  * stalled past the lease and another instance took over) finds the guard failing and its work rolled back, so a local
- * step's effect commits exactly once. The dataplane step calls an external API: it records the attempt, calls with
+ * step's effect commits exactly once. An external step calls another system: it records the attempt, calls with
  * the step's idempotency key, and records the result; a crash in between repeats the call with the same key, which
- * the dataplane recognises.
+ * the other system recognises.
  *
  * <p>
  * <b>Failing.</b> A failed attempt is recorded with its error and the run is due again after an exponential backoff
- * with jitter; after {@code max-attempts} (or at once for a permanent error) a create run compensates: the
- * completed steps are undone in reverse order and the workspace is marked {@code failed} with the reason. Delete
- * and restore runs have nothing to roll back to: they stop as failed and an administrator can retry them.
+ * with jitter; after {@code max-attempts} (or at once for a permanent error) a run whose kind compensates undoes
+ * its completed steps in reverse order, then fails with the reason ({@link RunKind#gaveUp}); other kinds stop as
+ * failed at once. An administrator can retry a failed run.
  */
 @ApplicationScoped
 public class SagaEngine {
 
     private static final Logger LOG = Logger.getLogger(SagaEngine.class);
-
-    public static final List<String> CREATE_STEPS = List.of("environments", "dataplane", "access", "activate");
-    public static final List<String> DELETE_STEPS = List.of("access", "dataplane", "environments", "finalize");
-    public static final List<String> RESTORE_STEPS = List.of("dataplane");
-    public static final List<String> ENVIRONMENTS = List.of("dev", "staging", "prod");
 
     /** Raised inside a step transaction when this instance no longer holds the run's lease. */
     static final class LeaseLost extends RuntimeException {
@@ -99,9 +92,7 @@ public class SagaEngine {
     private final SagaConfig config;
     private final Pool pool;
     private final Cells cells;
-    private final Dataplane dataplane;
-    private final AccessRelationships relationships;
-    private final WorkspaceChanges changes;
+    private final Map<String, RunKind> kinds = new java.util.HashMap<>();
     private final Vertx vertx;
     private final MeterRegistry metrics;
     private final RunWaiters waiters;
@@ -109,51 +100,55 @@ public class SagaEngine {
     /** Set on shutdown: no new claims. Runs in flight keep their lease until it runs out; another instance resumes. */
     private volatile boolean stopping;
 
-    public SagaEngine(SagaConfig config, Pool pool, Cells cells, Dataplane dataplane,
-            AccessRelationships relationships, WorkspaceChanges changes, Vertx vertx, MeterRegistry metrics,
-            RunWaiters waiters) {
-        this.changes = changes;
+    public SagaEngine(SagaConfig config, Pool pool, Cells cells, Instance<RunKind> kinds, Vertx vertx,
+            MeterRegistry metrics, RunWaiters waiters) {
         this.waiters = waiters;
         this.config = config;
         this.pool = pool;
         this.cells = cells;
-        this.dataplane = dataplane;
-        this.relationships = relationships;
         this.vertx = vertx;
         this.metrics = metrics;
         metrics.gauge("atrium.provisioning.oldest.due.seconds", oldestDueSeconds);
-        if (config.lease().compareTo(config.dataplane().timeout().multipliedBy(2)) <= 0) {
-            throw new IllegalArgumentException("atrium.provisioning.lease (" + config.lease()
-                    + ") must be longer than twice atrium.provisioning.dataplane.timeout ("
-                    + config.dataplane().timeout() + ")");
+        for (RunKind kind : kinds) {
+            this.kinds.put(kind.name(), kind);
+            for (RunStep step : kind.steps()) {
+                if (config.lease().compareTo(step.timeout().multipliedBy(2)) <= 0) {
+                    throw new IllegalArgumentException("atrium.provisioning.lease (" + config.lease()
+                            + ") must be longer than twice the timeout of step " + kind.name() + "/" + step.name()
+                            + " (" + step.timeout() + ")");
+                }
+            }
         }
+    }
+
+    private RunKind kind(String name) {
+        RunKind kind = kinds.get(name);
+        if (kind == null) {
+            throw new IllegalStateException("no run kind " + name + " is registered");
+        }
+        return kind;
     }
 
     // ---------------------------------------------------------------- planning
 
-    /** Plans a run of {@code kind} for {@code ws} and points the workspace at it; {@link #persist} writes it. */
-    public Planned plan(Workspace ws, String kind) {
+    /** Plans a run of {@code kind} for the workspace {@code workspaceId}; {@link #persist} writes it. */
+    public Planned plan(String kind, String workspaceId) {
         ProvisioningRun run = new ProvisioningRun();
         run.id = cells.newId("run");
-        run.workspaceId = ws.id;
+        run.workspaceId = workspaceId;
         run.kind = kind;
-        run.status = "pending";
+        run.status = RunStatus.PENDING.wire();
         run.createdAt = Clock.now();
         run.updatedAt = run.createdAt;
         run.nextAttemptAt = run.createdAt;
-        ws.provisioningRunId = run.id;
-        List<String> names = switch (kind) {
-            case "create" -> CREATE_STEPS;
-            case "delete" -> DELETE_STEPS;
-            default -> RESTORE_STEPS;
-        };
+        List<RunStep> names = kind(kind).steps();
         List<ProvisioningStep> steps = new ArrayList<>();
         for (int i = 0; i < names.size(); i++) {
             ProvisioningStep step = new ProvisioningStep();
             step.runId = run.id;
             step.position = i + 1;
-            step.name = names.get(i);
-            step.status = "pending";
+            step.name = names.get(i).name();
+            step.status = StepStatus.PENDING.wire();
             step.idempotencyKey = run.id + ":" + step.name;
             steps.add(step);
         }
@@ -224,7 +219,7 @@ public class SagaEngine {
 
     /**
      * Drives the claimed runs side by side, each on a context of its own (a Hibernate Reactive session belongs to
-     * one context), so one run waiting on a slow dataplane does not hold up the others. Completes, on the caller's
+     * one context), so one run waiting on a slow external system does not hold up the others. Completes, on the caller's
      * context, when all have stopped.
      */
     private Uni<Void> driveAll(List<String> ids) {
@@ -275,13 +270,13 @@ public class SagaEngine {
                     if (run == null || run.finished() || !owner.equals(run.leaseOwner)) {
                         return Uni.createFrom().voidItem();
                     }
-                    if ("compensating".equals(run.status)) {
+                    if (RunStatus.COMPENSATING.is(run.status)) {
                         Optional<ProvisioningStep> done = lastSucceeded(state.steps());
                         return done.isEmpty() ? concludeFailed(run)
                                 : compensate(run, done.get()).flatMap(more -> more ? drive(runId) : none());
                     }
                     Optional<ProvisioningStep> next = state.steps().stream()
-                            .filter(s -> !"succeeded".equals(s.status) && !"skipped".equals(s.status)).findFirst();
+                            .filter(s -> !StepStatus.done(s.status)).findFirst();
                     if (next.isEmpty()) {
                         return concludeSucceeded(run);
                     }
@@ -293,7 +288,7 @@ public class SagaEngine {
     private static Optional<ProvisioningStep> lastSucceeded(List<ProvisioningStep> steps) {
         ProvisioningStep last = null;
         for (ProvisioningStep s : steps) {
-            if ("succeeded".equals(s.status)) {
+            if (StepStatus.SUCCEEDED.is(s.status)) {
                 last = s;
             }
         }
@@ -307,94 +302,39 @@ public class SagaEngine {
     /** One attempt of one step; answers whether the run can go on at once. */
     private Uni<Boolean> attempt(ProvisioningRun run, ProvisioningStep step) {
         Timer.Sample timing = Timer.start(metrics);
-        boolean external = "dataplane".equals(step.name) && dataplane.configured();
-        Uni<String> outcome = external ? external(run, step) : local(run, step);
+        RunStep definition = kind(run.kind).step(step.name);
+        Uni<StepStatus> outcome = definition.external() ? external(run, step, definition)
+                : local(run, step, definition);
         return outcome.map(status -> {
-            timing.stop(stepTimer(run.kind, step.name, status));
+            timing.stop(stepTimer(run.kind, step.name, status.wire()));
             return true;
         }).onFailure(LeaseLost.class).recoverWithUni(lost -> {
             LOG.warnf("provisioning run %s: %s; another instance carries on", run.id, lost.getMessage());
             return Uni.createFrom().item(false);
         }).onFailure().recoverWithUni(failure -> {
-            timing.stop(stepTimer(run.kind, step.name, "failed"));
+            timing.stop(stepTimer(run.kind, step.name, StepStatus.FAILED.wire()));
             return recordFailure(run, step, failure);
         });
     }
 
     /** A step done inside the database: its work and its record commit together, or not at all. */
-    private Uni<String> local(ProvisioningRun run, ProvisioningStep step) {
+    private Uni<StepStatus> local(ProvisioningRun run, ProvisioningStep step, RunStep definition) {
         var started = Clock.now();
         return Panache.withTransaction(() -> guard(run.id)
-                .chain(() -> Workspace.<Workspace>findById(run.workspaceId))
-                .flatMap(ws -> work(run, step, ws))
+                .chain(() -> definition.run(run, step))
                 .flatMap(status -> record(run.id, step.position, status, 1, started, null).replaceWith(status)));
     }
 
-    /** The dataplane step: record the attempt, call outside any transaction, record the result. */
-    private Uni<String> external(ProvisioningRun run, ProvisioningStep step) {
+    /** A step that calls another system: record the attempt, call outside any transaction, record the result. */
+    private Uni<StepStatus> external(ProvisioningRun run, ProvisioningStep step, RunStep definition) {
         var started = Clock.now();
         Context context = Vertx.currentContext();
-        Uni<Void> call = "create".equals(run.kind) || "restore".equals(run.kind)
-                ? Panache.withSession(() -> Workspace.<Workspace>findById(run.workspaceId))
-                        .flatMap(ws -> dataplane.provision(ws.id, Map.of("id", ws.id, "organization_id",
-                                ws.organizationId, "name", ws.name, "slug", ws.slug, "region", ws.region,
-                                "tenancy_model", ws.tenancyModel, "plan", ws.plan, "environments", ENVIRONMENTS),
-                                step.idempotencyKey))
-                : dataplane.deprovision(run.workspaceId, step.idempotencyKey);
         return Panache.withTransaction(() -> guard(run.id)
-                .chain(() -> record(run.id, step.position, "running", 1, started, null)))
-                .chain(() -> call.emitOn(r -> context.runOnContext(v -> r.run())))
-                .chain(() -> Panache.withTransaction(() -> guard(run.id)
-                        .chain(() -> record(run.id, step.position, "succeeded", 0, started, null))))
-                .replaceWith("succeeded");
-    }
-
-    /** The local work of a step; answers the step's status. */
-    private Uni<String> work(ProvisioningRun run, ProvisioningStep step, Workspace ws) {
-        String key = run.kind + "/" + step.name;
-        return switch (key) {
-            case "create/environments" -> createEnvironments(ws).replaceWith("succeeded");
-            // No dataplane is configured for this cell: recorded as skipped, done nothing.
-            case "create/dataplane", "delete/dataplane", "restore/dataplane" -> Uni.createFrom().item("skipped");
-            case "create/access" -> relationships.writeOwner(ws).replaceWith("succeeded");
-            case "create/activate" -> transition(ws, WorkspaceStatus.ACTIVE, "workspace.provisioned", null)
-                    .replaceWith("succeeded");
-            case "delete/access" -> relationships.deleteAll(ws.id).replaceWith("succeeded");
-            case "delete/environments" -> Panache.getSession().chain(s -> s.createNativeQuery(
-                    "update environments set status = 'deleted' where workspace_id = :ws").setParameter("ws", ws.id)
-                    .executeUpdate()).replaceWith("succeeded");
-            case "delete/finalize" -> transition(ws, WorkspaceStatus.DELETED, "workspace.updated", null)
-                    .replaceWith("succeeded");
-            default -> Uni.createFrom().failure(new IllegalStateException("unknown step " + key));
-        };
-    }
-
-    private Uni<Void> createEnvironments(Workspace ws) {
-        return Environment.<Environment>list("workspaceId", ws.id).flatMap(existing -> {
-            Uni<?> chain = Uni.createFrom().voidItem();
-            for (String name : ENVIRONMENTS) {
-                if (existing.stream().anyMatch(e -> e.name.equals(name))) {
-                    continue;
-                }
-                Environment env = new Environment();
-                env.id = cells.newId("env");
-                env.workspaceId = ws.id;
-                env.name = name;
-                env.status = "ready";
-                env.createdAt = Clock.now();
-                chain = chain.chain(() -> env.persist());
-            }
-            return chain.replaceWithVoid();
-        });
-    }
-
-    /** Moves the workspace through the status machine and writes the event, in the step's transaction. */
-    private Uni<Void> transition(Workspace ws, WorkspaceStatus target, String eventType, String reason) {
-        return changes.apply(ws, Actor.SYSTEM, null, eventType, org -> {
-            WorkspaceStatus.transition(ws, target);
-            ws.failureReason = reason;
-            return Uni.createFrom().voidItem();
-        }).replaceWithVoid();
+                .chain(() -> record(run.id, step.position, StepStatus.RUNNING, 1, started, null)))
+                .chain(() -> definition.run(run, step).emitOn(r -> context.runOnContext(v -> r.run())))
+                .chain(status -> Panache.withTransaction(() -> guard(run.id)
+                        .chain(() -> record(run.id, step.position, status, 0, started, null)))
+                        .replaceWith(status));
     }
 
     /**
@@ -416,15 +356,15 @@ public class SagaEngine {
                 });
     }
 
-    private Uni<Void> record(String runId, int position, String status, int attempts, java.time.Instant started,
+    private Uni<Void> record(String runId, int position, StepStatus status, int attempts, java.time.Instant started,
             String error) {
-        boolean finished = !"running".equals(status) && !"pending".equals(status);
+        boolean finished = status != StepStatus.RUNNING && status != StepStatus.PENDING;
         return Panache.getSession().chain(s -> s.createNativeQuery("""
                 update provisioning_steps
                    set status = :status, attempts = attempts + :attempts, started_at = :started,
                        finished_at = :finished, last_error = :error
                  where run_id = :run and position = :position""")
-                .setParameter("status", status).setParameter("attempts", attempts).setParameter("started", started)
+                .setParameter("status", status.wire()).setParameter("attempts", attempts).setParameter("started", started)
                 .setParameter("finished", finished ? Clock.now() : null).setParameter("error", error)
                 .setParameter("run", runId).setParameter("position", position).executeUpdate())
                 .replaceWithVoid();
@@ -435,10 +375,9 @@ public class SagaEngine {
     /** Records a failed attempt; answers whether the run goes on at once (to compensate). */
     private Uni<Boolean> recordFailure(ProvisioningRun run, ProvisioningStep step, Throwable failure) {
         String error = describe(failure);
-        boolean retryable = !(failure instanceof Dataplane.DataplaneException d) || d.retryable;
-        if (failure instanceof ApiException) {
-            retryable = false; // the status machine refused: trying again cannot help
-        }
+        // A refusal of the service's own rules (the status machine) cannot be helped by trying again.
+        boolean retryable = failure instanceof StepFailure f ? f.retryable() : !(failure instanceof ApiException);
+        boolean compensates = kind(run.kind).compensates();
         int attempts = step.attempts + 1;
         boolean giveUp = !retryable || attempts >= config.maxAttempts();
         LOG.warnf("provisioning run %s step %s attempt %d failed%s: %s", run.id, step.name, attempts,
@@ -449,7 +388,7 @@ public class SagaEngine {
                         update provisioning_steps
                            set status = :status, attempts = :attempts, finished_at = :now, last_error = :error
                          where run_id = :run and position = :position""")
-                        .setParameter("status", giveUp ? "failed" : "pending")
+                        .setParameter("status", (giveUp ? StepStatus.FAILED : StepStatus.PENDING).wire())
                         .setParameter("attempts", attempts)
                         .setParameter("now", Clock.now()).setParameter("error", error).setParameter("run", run.id)
                         .setParameter("position", step.position).executeUpdate()))
@@ -458,25 +397,26 @@ public class SagaEngine {
                         return reschedule(run.id, delay, null);
                     }
                     String reason = "step '" + step.name + "' failed: " + error;
-                    if ("create".equals(run.kind)) {
+                    if (compensates) {
                         return Panache.getSession().chain(s -> s.createNativeQuery("""
-                                update provisioning_runs set status = 'compensating', error = :error,
+                                update provisioning_runs set status = :status, error = :error,
                                        updated_at = now() where id = :id""")
+                                .setParameter("status", RunStatus.COMPENSATING.wire())
                                 .setParameter("error", reason).setParameter("id", run.id).executeUpdate())
                                 .replaceWithVoid();
                     }
-                    return finish(run.id, "failed", reason);
+                    return kind(run.kind).gaveUp(run).chain(() -> finish(run.id, RunStatus.FAILED, reason));
                 }))
                 .map(v -> {
                     if (!giveUp) {
                         rekick(run.id, delay);
                         return false;
                     }
-                    if (!"create".equals(run.kind)) {
+                    if (!compensates) {
                         waiters.wake(run.id);
-                        runs(run.kind, "failed").increment();
+                        runs(run.kind, RunStatus.FAILED.wire()).increment();
                     }
-                    return "create".equals(run.kind);
+                    return compensates;
                 })
                 .onFailure().recoverWithUni(t -> {
                     // The database may be gone too: the lease runs out and the run is taken up again.
@@ -486,24 +426,22 @@ public class SagaEngine {
                 });
     }
 
-    /** Undoes one completed step of a failed create run; answers whether the run goes on at once. */
+    /** Undoes one completed step of a run that gave up; answers whether the run goes on at once. */
     private Uni<Boolean> compensate(ProvisioningRun run, ProvisioningStep step) {
         Context context = Vertx.currentContext();
-        Uni<Void> external = "dataplane".equals(step.name) && dataplane.configured()
-                ? dataplane.deprovision(run.workspaceId, step.idempotencyKey + ":compensate")
-                        .emitOn(r -> context.runOnContext(v -> r.run()))
+        RunStep definition = kind(run.kind).step(step.name);
+        boolean external = definition.external();
+        Uni<Void> outside = external
+                ? definition.compensate(run, step).emitOn(r -> context.runOnContext(v -> r.run()))
                 : Uni.createFrom().voidItem();
-        return external.chain(() -> Panache.withTransaction(() -> guard(run.id).chain(() -> switch (step.name) {
-            case "environments" -> Panache.getSession().chain(s -> s.createNativeQuery(
-                    "delete from environments where workspace_id = :ws").setParameter("ws", run.workspaceId)
-                    .executeUpdate()).replaceWithVoid();
-            case "access" -> relationships.deleteAll(run.workspaceId).replaceWithVoid();
-            default -> Uni.createFrom().<Void>voidItem();
-        }).chain(() -> Panache.getSession().chain(s -> s.createNativeQuery(
-                "update provisioning_steps set status = 'compensated', finished_at = :now"
-                        + " where run_id = :run and position = :position")
-                .setParameter("now", Clock.now()).setParameter("run", run.id)
-                .setParameter("position", step.position).executeUpdate()))))
+        return outside.chain(() -> Panache.withTransaction(() -> guard(run.id)
+                .chain(() -> external ? Uni.createFrom().voidItem() : definition.compensate(run, step))
+                .chain(() -> Panache.getSession().chain(s -> s.createNativeQuery(
+                        "update provisioning_steps set status = :status, finished_at = :now"
+                                + " where run_id = :run and position = :position")
+                        .setParameter("status", StepStatus.COMPENSATED.wire())
+                        .setParameter("now", Clock.now()).setParameter("run", run.id)
+                        .setParameter("position", step.position).executeUpdate()))))
                 .replaceWith(true)
                 .onFailure(LeaseLost.class).recoverWithItem(false)
                 .onFailure().recoverWithUni(failure -> {
@@ -520,32 +458,59 @@ public class SagaEngine {
 
     private Uni<Void> concludeFailed(ProvisioningRun run) {
         return Panache.withTransaction(() -> guard(run.id)
-                .chain(() -> Workspace.<Workspace>findById(run.workspaceId))
-                .flatMap(ws -> WorkspaceStatus.PROVISIONING.wire().equals(ws.status)
-                        ? transition(ws, WorkspaceStatus.FAILED, "workspace.provisioning_failed", run.error)
-                        : Uni.createFrom().voidItem())
-                .chain(() -> finish(run.id, "failed", run.error)))
+                .chain(() -> kind(run.kind).gaveUp(run))
+                .chain(() -> finish(run.id, RunStatus.FAILED, run.error)))
                 .invoke(() -> waiters.wake(run.id))
-                .invoke(() -> runs(run.kind, "failed").increment())
+                .invoke(() -> runs(run.kind, RunStatus.FAILED.wire()).increment())
                 .onFailure(LeaseLost.class).recoverWithNull();
     }
 
     private Uni<Void> concludeSucceeded(ProvisioningRun run) {
-        return Panache.withTransaction(() -> guard(run.id).chain(() -> finish(run.id, "succeeded", null)))
+        return Panache.withTransaction(() -> guard(run.id).chain(() -> finish(run.id, RunStatus.SUCCEEDED, null)))
                 .invoke(() -> waiters.wake(run.id))
-                .invoke(() -> runs(run.kind, "succeeded").increment())
+                .invoke(() -> runs(run.kind, RunStatus.SUCCEEDED.wire()).increment())
                 .onFailure(LeaseLost.class).recoverWithNull();
     }
 
     /** Ends the run; its commit notifies every instance's waiters ({@link RunWaiters}). */
-    private Uni<Void> finish(String runId, String status, String error) {
+    private Uni<Void> finish(String runId, RunStatus status, String error) {
         return Panache.getSession().chain(s -> s.createNativeQuery("""
                 update provisioning_runs set status = :status, error = :error, finished_at = :now, updated_at = :now,
                        lease_owner = null, lease_until = null where id = :id""")
-                .setParameter("status", status).setParameter("error", error).setParameter("now", Clock.now())
+                .setParameter("status", status.wire()).setParameter("error", error).setParameter("now", Clock.now())
                 .setParameter("id", runId).executeUpdate()
                 .chain(() -> s.createNativeQuery("select cast(pg_notify(:channel, :id) as text)")
                         .setParameter("channel", RunWaiters.CHANNEL).setParameter("id", runId).getSingleResult()))
+                .replaceWithVoid();
+    }
+
+    /**
+     * Puts a failed run back to pending from its first unfinished step (a compensated run starts over), in the
+     * caller's transaction; its kind moves what it provisions back too. {@link #kick} it after the commit.
+     */
+    public Uni<Void> restart(ProvisioningRun run, dev.atrium.common.security.Caller caller) {
+        if (!RunStatus.FAILED.is(run.status)) {
+            throw new ApiException(409, "invalid_state_transition",
+                    "Only a failed run can be retried; this one is " + run.status + ".")
+                    .extension("current_status", run.status);
+        }
+        return kind(run.kind).retried(run, caller).chain(() -> Panache.getSession().chain(s -> s.createNativeQuery("""
+                update provisioning_steps
+                   set status = :pending, attempts = 0, last_error = null, started_at = null, finished_at = null
+                 where run_id = :run and status not in (:succeeded, :skipped)""")
+                .setParameter("pending", StepStatus.PENDING.wire()).setParameter("succeeded", StepStatus.SUCCEEDED.wire())
+                .setParameter("skipped", StepStatus.SKIPPED.wire()).setParameter("run", run.id).executeUpdate()))
+                .invoke(() -> {
+                    run.status = RunStatus.PENDING.wire();
+                    run.error = null;
+                    run.retries++;
+                    run.finishedAt = null;
+                    run.nextAttemptAt = Clock.now();
+                    run.updatedAt = run.nextAttemptAt;
+                    run.leaseOwner = null;
+                    run.leaseUntil = null;
+                })
+                .chain(() -> Panache.getSession().chain(s -> s.flush()))
                 .replaceWithVoid();
     }
 
@@ -582,7 +547,7 @@ public class SagaEngine {
      * internal address or a database message ({@link #detail} goes to the log).
      */
     static String describe(Throwable failure) {
-        if (failure instanceof Dataplane.DataplaneException || failure instanceof ApiException) {
+        if (failure instanceof StepFailure || failure instanceof ApiException) {
             String message = failure instanceof ApiException api ? api.code() + ": " + api.getMessage()
                     : failure.getMessage();
             return message.length() > 500 ? message.substring(0, 500) : message;
@@ -591,8 +556,7 @@ public class SagaEngine {
     }
 
     private static String detail(Throwable failure) {
-        return failure instanceof Dataplane.DataplaneException d ? d.getMessage() + " (" + d.detail() + ")"
-                : failure.toString();
+        return failure instanceof StepFailure f ? f.getMessage() + " (" + f.detail() + ")" : failure.toString();
     }
 
     private void onFreshContext(java.util.function.Supplier<Uni<? extends Void>> work) {

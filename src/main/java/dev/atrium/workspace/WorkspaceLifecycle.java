@@ -17,8 +17,6 @@ import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.ETags;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.organization.Organization;
-import dev.atrium.provisioning.AccessRelationships;
-import dev.atrium.provisioning.Dataplane;
 import dev.atrium.provisioning.ProvisioningService;
 import dev.atrium.provisioning.SagaEngine;
 import dev.atrium.workspace.dto.WorkspaceView;
@@ -79,7 +77,8 @@ public class WorkspaceLifecycle {
                         ws.statusBeforeDelete = previous;
                         ws.deletedAt = Clock.now();
                         ws.purgeAt = ws.deletedAt.plus(config.retention());
-                        SagaEngine.Planned run = provisioning.plan(ws, "delete");
+                        SagaEngine.Planned run = provisioning.plan(WorkspaceRuns.DELETE, ws.id);
+                        ws.provisioningRunId = run.run().id;
                         runId.set(run.run().id);
                         return provisioning.persist(run);
                     });
@@ -126,7 +125,8 @@ public class WorkspaceLifecycle {
                                 .setParameter("ws", ws.id).executeUpdate())
                                 .chain(() -> relationships.writeOwner(ws));
                         if (dataplane.configured()) {
-                            SagaEngine.Planned run = provisioning.plan(ws, "restore");
+                            SagaEngine.Planned run = provisioning.plan(WorkspaceRuns.RESTORE, ws.id);
+                            ws.provisioningRunId = run.run().id;
                             runId.set(run.run().id);
                             resources = resources.chain(() -> provisioning.persist(run));
                         }

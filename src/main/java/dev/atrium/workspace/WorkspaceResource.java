@@ -29,7 +29,7 @@ import dev.atrium.common.security.Callers;
 import dev.atrium.common.web.ETags;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.provisioning.ProvisioningService;
-import dev.atrium.provisioning.dto.EnvironmentView;
+import dev.atrium.workspace.dto.EnvironmentView;
 import dev.atrium.workspace.dto.CreateWorkspaceRequest;
 import dev.atrium.workspace.dto.StatusChangeRequest;
 import dev.atrium.workspace.dto.UpdateWorkspaceRequest;
@@ -307,7 +307,7 @@ public class WorkspaceResource {
     @APIResponse(responseCode = "200", description = "Environments",
             content = @Content(schema = @Schema(type = SchemaType.ARRAY, implementation = EnvironmentView.class)))
     public Uni<List<EnvironmentView>> environments(@PathParam("workspace_id") String id) {
-        return provisioning.environments(callers.current(), id);
+        return workspaces.environments(callers.current(), id);
     }
 
     private static Response ok(WorkspaceService.Found found) {

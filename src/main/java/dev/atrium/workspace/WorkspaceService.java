@@ -45,6 +45,7 @@ import dev.atrium.organization.Organization;
 import dev.atrium.organization.OrganizationService;
 import dev.atrium.provisioning.ProvisioningService;
 import dev.atrium.workspace.dto.CreateWorkspaceRequest;
+import dev.atrium.workspace.dto.EnvironmentView;
 import dev.atrium.workspace.dto.StatusChangeRequest;
 import dev.atrium.workspace.dto.WorkspaceView;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -309,7 +310,8 @@ public class WorkspaceService {
                 owner.role = Role.OWNER.wire();
                 owner.joinedAt = ws.createdAt;
                 owner.invitedBy = p.isService() ? caller.actor() : null;
-                var run = provisioning.planCreate(ws);
+                var run = provisioning.plan(WorkspaceRuns.CREATE, ws.id);
+                ws.provisioningRunId = run.run().id;
                 return ws.persist()
                         .chain(() -> owner.persist())
                         .chain(() -> provisioning.persist(run))
@@ -348,6 +350,14 @@ public class WorkspaceService {
     }
 
     // ---------------------------------------------------------------- read
+
+    @io.quarkus.hibernate.reactive.panache.common.WithSession
+    public Uni<List<EnvironmentView>> environments(Caller caller, String workspaceId) {
+        return access.workspace(caller, workspaceId, Permission.ENVIRONMENTS_READ)
+                .chain(() -> Environment.<Environment>list("workspaceId = ?1 order by createdAt, name", workspaceId))
+                .map(envs -> envs.stream().map(e -> new EnvironmentView("environment", e.id, e.workspaceId, e.name,
+                        e.status, e.createdAt)).toList());
+    }
 
     Uni<Found> load(String id) {
         return Workspace.<Workspace>findById(id).flatMap(ws -> ws == null

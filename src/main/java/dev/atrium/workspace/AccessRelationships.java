@@ -1,10 +1,9 @@
-package dev.atrium.provisioning;
+package dev.atrium.workspace;
 
 import java.util.List;
 
 import dev.atrium.common.time.Clock;
 import dev.atrium.member.WorkspaceMember;
-import dev.atrium.workspace.Workspace;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -1,4 +1,4 @@
-package dev.atrium.provisioning;
+package dev.atrium.workspace;
 
 import java.time.Instant;
 

@@ -1,4 +1,4 @@
-package dev.atrium.provisioning;
+package dev.atrium.workspace;
 
 import java.time.Duration;
 import java.util.Map;
@@ -6,6 +6,7 @@ import java.util.Map;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.atrium.provisioning.StepFailure;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
@@ -25,40 +26,38 @@ public class Dataplane {
 
     /**
      * A failure worth retrying (timeouts, connection errors, 5xx, 408, 429) or not (any other 4xx). Its message is a
-     * stable code and a sentence, shown to whoever reads the workspace or its run; {@code detail} (the dataplane's
+     * stable code and a sentence, shown to whoever reads the workspace or its run; the detail (the dataplane's
      * internal address, the transport's own error) is for the log only.
      */
-    public static class DataplaneException extends RuntimeException {
-        final boolean retryable;
-        final String detail;
+    public static class DataplaneException extends StepFailure {
+        private static final long serialVersionUID = 1L;
 
         DataplaneException(String code, String message, String detail, boolean retryable) {
-            super(code + ": " + message);
-            this.retryable = retryable;
-            this.detail = detail;
-        }
-
-        public String detail() {
-            return detail;
+            super(code, message, detail, retryable);
         }
     }
 
-    private final SagaConfig config;
+    private final DataplaneConfig config;
     private final ObjectMapper json;
     private final HttpClient client;
 
-    public Dataplane(SagaConfig config, ObjectMapper json, Vertx vertx) {
+    public Dataplane(DataplaneConfig config, ObjectMapper json, Vertx vertx) {
         this.config = config;
         this.json = json;
-        Duration timeout = config.dataplane().timeout();
+        Duration timeout = config.timeout();
         this.client = vertx.createHttpClient(new HttpClientOptions()
                 .setConnectTimeout((int) timeout.toMillis())
-                .setMaxPoolSize(config.dataplane().maxConnections())
+                .setMaxPoolSize(config.maxConnections())
                 .setKeepAlive(true));
     }
 
+    /** A call's own timeout (its wait for a connection adds at most two seconds). */
+    public Duration timeout() {
+        return config.timeout();
+    }
+
     public boolean configured() {
-        return config.dataplane().url().filter(u -> !u.isBlank()).isPresent();
+        return config.url().filter(u -> !u.isBlank()).isPresent();
     }
 
     /** {@code PUT {url}/workspaces/{id}}: creates or resumes the workspace's dataplane resources. */
@@ -73,9 +72,9 @@ public class Dataplane {
 
     private Uni<Void> call(HttpMethod method, String workspaceId, Object body, String idempotencyKey,
             boolean goneIsDone) {
-        String base = config.dataplane().url().orElseThrow();
+        String base = config.url().orElseThrow();
         String url = (base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/workspaces/" + workspaceId;
-        Duration timeout = config.dataplane().timeout();
+        Duration timeout = config.timeout();
         RequestOptions options = new RequestOptions().setMethod(method).setAbsoluteURI(url)
                 .setIdleTimeout(timeout.toMillis())
                 .putHeader("Idempotency-Key", idempotencyKey)

@@ -1,4 +1,4 @@
-package dev.atrium.provisioning.dto;
+package dev.atrium.workspace.dto;
 
 import java.time.Instant;
 
