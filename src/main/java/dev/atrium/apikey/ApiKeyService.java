@@ -22,18 +22,17 @@ import dev.atrium.common.paging.Page;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.problem.Violations;
-import dev.atrium.common.security.Access;
+import dev.atrium.access.Access;
+import dev.atrium.access.WorkspaceRef;
 import dev.atrium.common.security.Caller;
-import dev.atrium.common.security.Permission;
+import dev.atrium.access.Permission;
 import dev.atrium.common.security.Role;
 import dev.atrium.common.text.Text;
 import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.ETags;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.idempotency.SecretSeal;
-import dev.atrium.workspace.PlansConfig;
-import dev.atrium.workspace.Workspace;
-import dev.atrium.workspace.WorkspaceStatus;
+import dev.atrium.plan.Plans;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -57,11 +56,11 @@ public class ApiKeyService {
     private final EventLog events;
     private final Idempotency idempotency;
     private final ApiKeySecrets secrets;
-    private final PlansConfig plans;
+    private final Plans plans;
     private final SecretSeal seal;
 
     public ApiKeyService(Access access, Cells cells, EventLog events, Idempotency idempotency, ApiKeySecrets secrets,
-            PlansConfig plans, SecretSeal seal) {
+            Plans plans, SecretSeal seal) {
         this.seal = seal;
         this.access = access;
         this.cells = cells;
@@ -121,20 +120,21 @@ public class ApiKeyService {
                 () -> access.workspace(caller, workspaceId, Permission.API_KEYS_WRITE), () -> access
                 .workspace(caller, workspaceId, Permission.API_KEYS_WRITE)
                 .flatMap(g -> {
-                    Workspace ws = g.workspace();
-                    PlansConfig.Plan plan = requireApiAccess(ws);
-                    WorkspaceStatus.requireWritable(ws);
+                    WorkspaceRef ws = g.workspace();
+                    plans.requireApiAccess(ws.plan());
+                    int maxApiKeys = plans.maxApiKeys(ws.plan());
+                    ws.requireWritable();
                     requireWithinOwnPermissions(g.role(), scopes);
-                    return lock(ws.id).chain(() -> ApiKey.count("workspaceId = ?1 and revokedAt is null"
-                            + " and (expiresAt is null or expiresAt > ?2)", ws.id, Clock.now())).flatMap(active -> {
-                                if (active >= plan.maxApiKeys()) {
+                    return lock(ws.id()).chain(() -> ApiKey.count("workspaceId = ?1 and revokedAt is null"
+                            + " and (expiresAt is null or expiresAt > ?2)", ws.id(), Clock.now())).flatMap(active -> {
+                                if (active >= maxApiKeys) {
                                     throw new ApiException(403, "limit_exceeded", "The workspace's plan allows "
-                                            + plan.maxApiKeys() + " active API keys.")
-                                            .extension("max_api_keys", plan.maxApiKeys());
+                                            + maxApiKeys + " active API keys.")
+                                            .extension("max_api_keys", maxApiKeys);
                                 }
                                 ApiKey k = new ApiKey();
                                 k.id = cells.newId("key");
-                                k.workspaceId = ws.id;
+                                k.workspaceId = ws.id();
                                 k.name = req.name();
                                 k.prefix = ApiKeyFormat.prefix(k.id);
                                 k.scopeList(scopes);
@@ -150,7 +150,7 @@ public class ApiKeyService {
                                         .chain(() -> event("api_key.created", caller, ws, k, null))
                                         .map(view -> new Idempotency.Result(201,
                                                 seal.sealed(view, "secret", ApiKeyFormat.token(k.id, secret)))
-                                                .header("Location", "/v1/workspaces/" + ws.id + "/api-keys/" + k.id));
+                                                .header("Location", "/v1/workspaces/" + ws.id() + "/api-keys/" + k.id));
                             });
                 })).map(r -> seal.open(r, "secret"));
     }
@@ -165,9 +165,9 @@ public class ApiKeyService {
         return Shield.of(() -> Panache.withTransaction(() -> access
                 .workspace(caller, workspaceId, Permission.API_KEYS_WRITE)
                 .flatMap(g -> {
-                    Workspace ws = g.workspace();
-                    requireApiAccess(ws);
-                    WorkspaceStatus.requireWritable(ws);
+                    WorkspaceRef ws = g.workspace();
+                    plans.requireApiAccess(ws.plan());
+                    ws.requireWritable();
                     requireWithinOwnPermissions(g.role(), scopes);
                     return load(workspaceId, keyId).call(Locks::forUpdate).flatMap(k -> {
                         ETags.requireMatch(ifMatch, ApiKeyMapper.etag(k));
@@ -206,9 +206,9 @@ public class ApiKeyService {
                 () -> access.workspace(caller, workspaceId, Permission.API_KEYS_WRITE), () -> access
                 .workspace(caller, workspaceId, Permission.API_KEYS_WRITE)
                 .flatMap(g -> {
-                    Workspace ws = g.workspace();
-                    requireApiAccess(ws);
-                    WorkspaceStatus.requireWritable(ws);
+                    WorkspaceRef ws = g.workspace();
+                    plans.requireApiAccess(ws.plan());
+                    ws.requireWritable();
                     return load(workspaceId, keyId).call(Locks::forUpdate).flatMap(k -> {
                         Instant now = Clock.now();
                         if (k.revokedAt != null) {
@@ -239,9 +239,9 @@ public class ApiKeyService {
      * Revokes every live key {@code userId} holds in the workspace, in the caller's transaction, with one
      * {@code api_key.revoked} event each: the holder left or was removed, and nobody else answers for those keys.
      */
-    public Uni<Void> revokeHeldBy(Caller caller, Workspace ws, String userId) {
+    public Uni<Void> revokeHeldBy(Caller caller, WorkspaceRef ws, String userId) {
         return ApiKey.<ApiKey>list("workspaceId = ?1 and coalesce(holderUserId, creatorUserId) = ?2"
-                + " and revokedAt is null order by id", ws.id, userId).chain(keys -> {
+                + " and revokedAt is null order by id", ws.id(), userId).chain(keys -> {
                     Uni<Void> chain = Uni.createFrom().voidItem();
                     for (ApiKey k : keys) {
                         chain = chain.chain(() -> Locks.forUpdate(k)).chain(() -> {
@@ -281,19 +281,10 @@ public class ApiKeyService {
 
     // ---------------------------------------------------------------- rules
 
-    private Uni<ApiKeyView> event(String type, Caller caller, Workspace ws, ApiKey k, ApiKeyView before) {
+    private Uni<ApiKeyView> event(String type, Caller caller, WorkspaceRef ws, ApiKey k, ApiKeyView before) {
         ApiKeyView after = ApiKeyMapper.view(k);
         return events.append(type, caller.actor(), caller.requestId(),
-                new EventLog.Subject(ws.organizationId, ws.id, "api_key", k.id), before, after).replaceWith(after);
-    }
-
-    private PlansConfig.Plan requireApiAccess(Workspace ws) {
-        PlansConfig.Plan plan = plans.plans().get(ws.plan);
-        if (plan == null || !plan.apiAccess()) {
-            throw new ApiException(403, "plan_feature_unavailable",
-                    "The workspace's plan '" + ws.plan + "' does not include API access.");
-        }
-        return plan;
+                new EventLog.Subject(ws.organizationId(), ws.id(), "api_key", k.id), before, after).replaceWith(after);
     }
 
     /**

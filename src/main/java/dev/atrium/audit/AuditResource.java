@@ -11,7 +11,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import dev.atrium.audit.dto.EventView;
 import dev.atrium.common.paging.Lists;
 import dev.atrium.common.paging.Paging;
-import dev.atrium.common.security.AcceptsApiKeys;
+import dev.atrium.access.AcceptsApiKeys;
 import dev.atrium.common.security.Callers;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;

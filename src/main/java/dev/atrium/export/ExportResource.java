@@ -8,7 +8,7 @@ import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
-import dev.atrium.common.security.AcceptsApiKeys;
+import dev.atrium.access.AcceptsApiKeys;
 import dev.atrium.common.security.Callers;
 import dev.atrium.export.ExportStreamWriter.ExportStream;
 import io.quarkus.security.Authenticated;

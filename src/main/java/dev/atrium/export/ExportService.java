@@ -12,12 +12,13 @@ import org.jboss.logging.Logger;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import dev.atrium.common.security.Access;
+import dev.atrium.access.Access;
 import dev.atrium.common.security.Caller;
-import dev.atrium.common.security.Permission;
+import dev.atrium.access.Permission;
 import dev.atrium.common.time.Clock;
 import dev.atrium.export.ExportFormat.Entity;
 import dev.atrium.organization.Organization;
+import dev.atrium.workspace.Workspace;
 import dev.atrium.workspace.WorkspaceMapper;
 import dev.atrium.workspace.dto.WorkspaceView;
 import io.quarkus.hibernate.reactive.panache.Panache;
@@ -66,9 +67,10 @@ public class ExportService {
 
     public Uni<Export> open(Caller caller, String workspaceId, ExportFormat.Request request) {
         return Panache.withSession(() -> access.workspace(caller, workspaceId, Permission.EXPORT_READ)
-                .flatMap(g -> Organization.<Organization>findById(g.workspace().organizationId)
-                        .map(org -> new Export(WorkspaceMapper.view(g.workspace(), org == null ? null : org.name),
-                                request, fileName(g.workspace().slug, request)))));
+                .flatMap(g -> Organization.<Organization>findById(g.workspace().organizationId())
+                        .map(org -> new Export(WorkspaceMapper.view(Workspace.of(g.workspace()),
+                                org == null ? null : org.name), request, fileName(Workspace.of(g.workspace()).slug,
+                                        request)))));
     }
 
     static String fileName(String slug, ExportFormat.Request request) {

@@ -5,10 +5,10 @@ import java.util.List;
 
 import org.jboss.logging.Logger;
 
+import dev.atrium.access.WorkspaceDirectory;
 import dev.atrium.audit.EventLog;
 import dev.atrium.common.security.Actor;
 import dev.atrium.common.time.Clock;
-import dev.atrium.workspace.Workspace;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
@@ -27,9 +27,11 @@ public class InvitationExpiry {
     private static final int BATCH = 500;
 
     private final EventLog events;
+    private final WorkspaceDirectory workspaces;
 
-    public InvitationExpiry(EventLog events) {
+    public InvitationExpiry(EventLog events, WorkspaceDirectory workspaces) {
         this.events = events;
+        this.workspaces = workspaces;
     }
 
     @Scheduled(every = "${atrium.lifecycle.invitation-expiry-every:1m}", delayed = "20s",
@@ -55,12 +57,12 @@ public class InvitationExpiry {
         return Invitation.<Invitation>list("id in ?1", ids).flatMap(invitations -> {
             Uni<Void> chain = Uni.createFrom().voidItem();
             for (Invitation inv : invitations) {
-                chain = chain.chain(() -> Workspace.<Workspace>findById(inv.workspaceId).flatMap(ws -> {
+                chain = chain.chain(() -> workspaces.workspace(inv.workspaceId).flatMap(ws -> {
                     var before = InvitationMapper.view(inv, now);
                     inv.status = Invitation.EXPIRED;
                     inv.updatedAt = now;
                     return events.append("invitation.expired", Actor.SYSTEM, null,
-                            new EventLog.Subject(ws.organizationId, ws.id, "invitation", inv.id), before,
+                            new EventLog.Subject(ws.organizationId(), ws.id(), "invitation", inv.id), before,
                             InvitationMapper.view(inv, now)).replaceWithVoid();
                 }));
             }

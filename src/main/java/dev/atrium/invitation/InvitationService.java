@@ -27,10 +27,12 @@ import dev.atrium.common.paging.Page;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.problem.Violations;
-import dev.atrium.common.security.Access;
+import dev.atrium.access.Access;
+import dev.atrium.access.WorkspaceDirectory;
+import dev.atrium.access.WorkspaceRef;
 import dev.atrium.common.security.Actor;
 import dev.atrium.common.security.Caller;
-import dev.atrium.common.security.Permission;
+import dev.atrium.access.Permission;
 import dev.atrium.common.security.Principal;
 import dev.atrium.common.security.Role;
 import dev.atrium.common.time.Clock;
@@ -40,12 +42,9 @@ import dev.atrium.idempotency.Idempotency;
 import dev.atrium.idempotency.SecretSeal;
 import dev.atrium.invitation.dto.InvitationView;
 import dev.atrium.invitation.dto.InviteRequest;
-import dev.atrium.member.MemberMapper;
-import dev.atrium.member.WorkspaceMember;
+import dev.atrium.member.Memberships;
 import dev.atrium.member.dto.MemberView;
-import dev.atrium.workspace.Seats;
-import dev.atrium.workspace.Workspace;
-import dev.atrium.workspace.WorkspaceStatus;
+import dev.atrium.member.Seats;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -81,12 +80,16 @@ public class InvitationService {
     private final int defaultTtl;
     private final SecretSeal seal;
     private final String cellCode;
+    private final WorkspaceDirectory workspaces;
+    private final Memberships memberships;
 
     public InvitationService(Cells cells, Access access, EventLog events, Idempotency idempotency, Seats seats,
             ETags etags, ObjectMapper json,
             @ConfigProperty(name = "atrium.invitations.rate-limit-per-hour", defaultValue = "20") int ratePerHour,
             @ConfigProperty(name = "atrium.invitations.default-ttl-seconds", defaultValue = "604800") int defaultTtl,
-            SecretSeal seal) {
+            SecretSeal seal, WorkspaceDirectory workspaces, Memberships memberships) {
+        this.workspaces = workspaces;
+        this.memberships = memberships;
         this.cells = cells;
         this.access = access;
         this.events = events;
@@ -131,21 +134,21 @@ public class InvitationService {
         Instant now = Clock.now();
         return lockedGrant(caller, workspaceId).flatMap(grant -> {
             requireGrantable(caller.principal(), grant.role(), role);
-            Workspace ws = grant.workspace();
-            WorkspaceStatus.requireWritable(ws);
-            return budget(ws.id, now)
+            WorkspaceRef ws = grant.workspace();
+            ws.requireWritable();
+            return budget(ws.id(), now)
                     .chain(budget -> {
                         if (budget.used() >= ratePerHour) {
                             throw rateLimited(budget);
                         }
-                        return requireNotInvolved(ws.id, email, now)
+                        return requireNotInvolved(ws.id(), email, now)
                                 .chain(() -> expireStale(caller, ws, email, now))
-                                .chain(() -> seats.used(ws.id, now))
+                                .chain(() -> seats.used(ws.id(), now))
                                 .chain(used -> {
                                     seats.requireWithin(ws, used + 1);
                                     Invitation inv = new Invitation();
                                     inv.id = cells.newId("inv");
-                                    inv.workspaceId = ws.id;
+                                    inv.workspaceId = ws.id();
                                     inv.email = email;
                                     inv.role = role.wire();
                                     inv.status = Invitation.PENDING;
@@ -164,7 +167,7 @@ public class InvitationService {
                                             .map(e -> {
                                                 long reset = budget.used() == 0 ? WINDOW_SECONDS : budget.resetSeconds();
                                                 return new Idempotency.Result(201, sealed(inv, now, token))
-                                                        .header("Location", "/v1/workspaces/" + ws.id
+                                                        .header("Location", "/v1/workspaces/" + ws.id()
                                                                 + "/invitations/" + inv.id)
                                                         .header("RateLimit-Limit", String.valueOf(ratePerHour))
                                                         .header("RateLimit-Remaining",
@@ -235,9 +238,9 @@ public class InvitationService {
      * A pending invitation past its expiry is stored as expired once a new one replaces it, so the one-open-invitation
      * index holds. Flushed at once: Hibernate would otherwise insert the new row before updating the old one.
      */
-    private Uni<Void> expireStale(Caller caller, Workspace ws, String email, Instant now) {
+    private Uni<Void> expireStale(Caller caller, WorkspaceRef ws, String email, Instant now) {
         return Invitation.<Invitation>list("workspaceId = ?1 and status = ?2 and expiresAt <= ?3 and lower(email) = ?4",
-                ws.id, Invitation.PENDING, now, email.toLowerCase()).chain(stale -> {
+                ws.id(), Invitation.PENDING, now, email.toLowerCase()).chain(stale -> {
                     Uni<Void> chain = Uni.createFrom().voidItem();
                     for (Invitation inv : stale) {
                         chain = chain.chain(() -> {
@@ -266,9 +269,9 @@ public class InvitationService {
     private Uni<Idempotency.Result> resendNow(Caller caller, String workspaceId, String invitationId) {
         Instant now = Clock.now();
         return lockedGrant(caller, workspaceId).flatMap(grant -> {
-            Workspace ws = grant.workspace();
-            return child(ws.id, invitationId).chain(inv -> {
-                WorkspaceStatus.requireWritable(ws);
+            WorkspaceRef ws = grant.workspace();
+            return child(ws.id(), invitationId).chain(inv -> {
+                ws.requireWritable();
                 requireGrantable(caller.principal(), grant.role(), Role.parse(inv.role).orElseThrow());
                 String shown = inv.effectiveStatus(now);
                 if (!Invitation.PENDING.equals(shown) && !Invitation.EXPIRED.equals(shown)) {
@@ -278,8 +281,8 @@ public class InvitationService {
                 InvitationView before = InvitationMapper.view(inv, now);
                 // An expired invitation coming back takes a seat again and must not duplicate a newer one.
                 Uni<Void> room = inv.open(now) ? Uni.createFrom().voidItem()
-                        : requireNotInvolved(ws.id, inv.email, now)
-                                .chain(() -> seats.used(ws.id, now))
+                        : requireNotInvolved(ws.id(), inv.email, now)
+                                .chain(() -> seats.used(ws.id(), now))
                                 .map(used -> {
                                     seats.requireWithin(ws, used + 1);
                                     return null;
@@ -324,10 +327,9 @@ public class InvitationService {
             if (!inv.open(now) || !inv.email.equalsIgnoreCase(p.email())) {
                 throw ApiException.notFound();
             }
-            return Workspace.<Workspace>findById(inv.workspaceId).chain(ws -> {
-                WorkspaceStatus.requireWritable(ws);
-                return WorkspaceMember.<WorkspaceMember>find("workspaceId = ?1 and userId = ?2", ws.id, p.id())
-                        .firstResult()
+            return workspaces.workspace(inv.workspaceId).chain(ws -> {
+                ws.requireWritable();
+                return memberships.of(ws.id(), p.id())
                         .chain(existing -> {
                             if (existing != null) {
                                 throw alreadyMember();
@@ -335,36 +337,27 @@ public class InvitationService {
                             return requireInviterMayStillGrant(ws, inv);
                         })
                         // The invitation already holds its seat; a plan lowered since may no longer have room.
-                        .chain(() -> seats.used(ws.id, now))
+                        .chain(() -> seats.used(ws.id(), now))
                         .chain(used -> {
                             seats.requireWithin(ws, used);
                             return seats.requireJoinBudget(p.id(), false);
                         })
                         .chain(() -> {
                             InvitationView before = InvitationMapper.view(inv, now);
-                            WorkspaceMember m = new WorkspaceMember();
-                            m.id = cells.newId("mem");
-                            m.workspaceId = ws.id;
-                            m.userId = p.id();
-                            m.email = p.email();
-                            m.name = p.name();
-                            m.role = inv.role;
-                            m.joinedAt = now;
-                            m.invitedBy = inv.invitedBy;
-                            inv.status = Invitation.ACCEPTED;
-                            inv.respondedAt = now;
-                            inv.memberId = m.id;
-                            inv.updatedAt = now;
-                            MemberView member = MemberMapper.view(m);
-                            return m.<WorkspaceMember>persist()
-                                    .chain(() -> Panache.getSession().chain(s -> s.flush()))
-                                    .chain(() -> events.append("invitation.accepted", caller.actor(),
-                                            caller.requestId(), subject(ws, inv), before,
-                                            InvitationMapper.view(inv, now)))
-                                    .chain(() -> events.append("member.added", caller.actor(), caller.requestId(),
-                                            new EventLog.Subject(ws.organizationId, ws.id, "member", m.id), null,
-                                            member))
-                                    .map(e -> new Idempotency.Result(200, member));
+                            return memberships.add(ws, new Memberships.Joiner(p.id(), p.email(), p.name()),
+                                    Role.parse(inv.role).orElseThrow(), inv.invitedBy, caller.actor(),
+                                    caller.requestId(), now)
+                                    .call(member -> {
+                                        inv.status = Invitation.ACCEPTED;
+                                        inv.respondedAt = now;
+                                        inv.memberId = member.id();
+                                        inv.updatedAt = now;
+                                        return Panache.getSession().chain(session -> session.flush())
+                                                .chain(() -> events.append("invitation.accepted", caller.actor(),
+                                                        caller.requestId(), subject(ws, inv), before,
+                                                        InvitationMapper.view(inv, now)));
+                                    })
+                                    .map(member -> new Idempotency.Result(200, member));
                         });
             });
         });
@@ -385,7 +378,7 @@ public class InvitationService {
                 inv.status = Invitation.DECLINED;
                 inv.respondedAt = now;
                 inv.updatedAt = now;
-                return Workspace.<Workspace>findById(inv.workspaceId)
+                return workspaces.workspace(inv.workspaceId)
                         .chain(ws -> events.append("invitation.declined", caller.actor(), caller.requestId(),
                                 subject(ws, inv), before, InvitationMapper.view(inv, now)))
                         .map(e -> new Idempotency.Result(200, InvitationMapper.view(inv, now)));
@@ -452,7 +445,7 @@ public class InvitationService {
                     if (ids.isEmpty()) {
                         return Uni.createFrom().<Void>failure(ApiException.notFound());
                     }
-                    return lockedGrant(caller, ids.get(0)).chain(grant -> child(grant.workspace().id, invitationId)
+                    return lockedGrant(caller, ids.get(0)).chain(grant -> child(grant.workspace().id(), invitationId)
                             .chain(found -> {
                                 Instant now = Clock.now();
                                 String shown = found.effectiveStatus(now);
@@ -486,7 +479,7 @@ public class InvitationService {
                     Instant now = Clock.now();
                     StringBuilder where = new StringBuilder("workspaceId = :ws");
                     Map<String, Object> params = new HashMap<>();
-                    params.put("ws", grant.workspace().id);
+                    params.put("ws", grant.workspace().id());
                     if (Invitation.PENDING.equals(query.status())) {
                         where.append(" and status = 'pending' and expiresAt > :now");
                         params.put("now", now);
@@ -497,7 +490,7 @@ public class InvitationService {
                         where.append(" and status = :status");
                         params.put("status", query.status());
                     }
-                    return page("invitations:" + grant.workspace().id + ":" + query.status(), where, params, query,
+                    return page("invitations:" + grant.workspace().id() + ":" + query.status(), where, params, query,
                             now);
                 }));
     }
@@ -535,7 +528,7 @@ public class InvitationService {
 
     public Uni<Found> get(Caller caller, String workspaceId, String invitationId) {
         return Panache.withSession(() -> access.workspace(caller, workspaceId, Permission.MEMBERS_INVITE)
-                .chain(grant -> child(grant.workspace().id, invitationId))
+                .chain(grant -> child(grant.workspace().id(), invitationId))
                 .map(inv -> {
                     InvitationView view = InvitationMapper.view(inv, Clock.now());
                     return new Found(view, etags.of(view));
@@ -584,14 +577,12 @@ public class InvitationService {
     }
 
     /** The role is checked again against whoever sent the invitation, as their role is now. */
-    private static Uni<Void> requireInviterMayStillGrant(Workspace ws, Invitation inv) {
+    private Uni<Void> requireInviterMayStillGrant(WorkspaceRef ws, Invitation inv) {
         if (inv.invitedBy != null && Boolean.TRUE.equals(inv.invitedBy.platformAdmin())) {
             return Uni.createFrom().voidItem();
         }
-        return WorkspaceMember.<WorkspaceMember>find("workspaceId = ?1 and userId = ?2", ws.id, inv.inviterId)
-                .firstResult()
-                .map(inviter -> {
-                    Role granter = inviter == null ? null : Role.parse(inviter.role).orElse(null);
+        return memberships.workspaceRole(ws.id(), inv.inviterId)
+                .map(granter -> {
                     if (!mayGrant(granter, Role.parse(inv.role).orElseThrow())) {
                         throw ApiException.forbidden("Whoever sent this invitation may no longer grant its role;"
                                 + " ask for a new invitation.");
@@ -604,8 +595,8 @@ public class InvitationService {
         return email != null && email.trim().length() <= 254 && email.trim().matches("[^@\\s]+@[^@\\s]+");
     }
 
-    private static EventLog.Subject subject(Workspace ws, Invitation inv) {
-        return new EventLog.Subject(ws.organizationId, ws.id, "invitation", inv.id);
+    private static EventLog.Subject subject(WorkspaceRef ws, Invitation inv) {
+        return new EventLog.Subject(ws.organizationId(), ws.id(), "invitation", inv.id);
     }
 
     // ---------------------------------------------------------------- tokens

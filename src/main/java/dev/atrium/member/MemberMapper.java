@@ -2,7 +2,7 @@ package dev.atrium.member;
 
 import java.util.List;
 
-import dev.atrium.common.security.Permission;
+import dev.atrium.access.Permission;
 import dev.atrium.common.security.Role;
 import dev.atrium.member.dto.MemberView;
 import dev.atrium.member.dto.MyMembershipView;

@@ -14,7 +14,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.atrium.common.paging.Lists;
 import dev.atrium.common.paging.Paging;
-import dev.atrium.common.security.AcceptsApiKeys;
+import dev.atrium.access.AcceptsApiKeys;
 import dev.atrium.common.security.Callers;
 import dev.atrium.common.web.ETags;
 import dev.atrium.idempotency.Idempotency;

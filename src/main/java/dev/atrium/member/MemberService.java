@@ -20,9 +20,10 @@ import dev.atrium.common.paging.Page;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.problem.Violations;
-import dev.atrium.common.security.Access;
+import dev.atrium.access.Access;
+import dev.atrium.access.WorkspaceRef;
 import dev.atrium.common.security.Caller;
-import dev.atrium.common.security.Permission;
+import dev.atrium.access.Permission;
 import dev.atrium.common.security.Principal;
 import dev.atrium.common.security.Role;
 import dev.atrium.common.web.ETags;
@@ -31,8 +32,6 @@ import dev.atrium.member.dto.MemberView;
 import dev.atrium.member.dto.MyMembershipView;
 import dev.atrium.member.dto.OwnershipTransferView;
 import dev.atrium.member.dto.TransferOwnershipRequest;
-import dev.atrium.workspace.Workspace;
-import dev.atrium.workspace.WorkspaceStatus;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -55,10 +54,12 @@ public class MemberService {
     private final Idempotency idempotency;
     private final ETags etags;
     private final ApiKeyService apiKeys;
+    private final Memberships memberships;
 
     public MemberService(Cells cells, Access access, EventLog events, Idempotency idempotency, ETags etags,
-            ApiKeyService apiKeys) {
+            ApiKeyService apiKeys, Memberships memberships) {
         this.apiKeys = apiKeys;
+        this.memberships = memberships;
         this.cells = cells;
         this.access = access;
         this.events = events;
@@ -133,8 +134,7 @@ public class MemberService {
         if (!p.isUser()) {
             throw ApiException.notFound();
         }
-        return Panache.withSession(() -> WorkspaceMember
-                .<WorkspaceMember>find("workspaceId = ?1 and userId = ?2", workspaceId, p.id()).firstResult()
+        return Panache.withSession(() -> memberships.of(workspaceId, p.id())
                 .map(m -> {
                     if (m == null) {
                         throw ApiException.notFound();
@@ -159,7 +159,7 @@ public class MemberService {
         return Shield.of(() -> Panache.withTransaction(() -> access
                 .workspace(caller, workspaceId, Permission.MEMBERS_UPDATE_ROLES)
                 .flatMap(g -> {
-                    WorkspaceStatus.requireWritable(g.workspace());
+                    g.workspace().requireWritable();
                     return lock(workspaceId, memberId).flatMap(m -> {
                         MemberView before = MemberMapper.view(m);
                         ETags.requireMatch(ifMatch, etags.of(before));
@@ -217,7 +217,8 @@ public class MemberService {
         return Shield.of(() -> Panache.withTransaction(() -> access
                 .workspace(caller, workspaceId, first)
                 .flatMap(g -> {
-                    requireNotDeleted(g.workspace());
+                    // Removing, leaving and transferring stay allowed while frozen or archived (API.md).
+                    g.workspace().requireNotDeleted();
                     // A member's user never changes, so whether this is the caller leaving is known before locking.
                     return find(workspaceId, memberId).flatMap(unlocked -> {
                         boolean self = p.isUser() && p.id().equals(unlocked.userId);
@@ -275,8 +276,8 @@ public class MemberService {
     private Uni<OwnershipTransferView> transferNow(Caller caller, String workspaceId, String targetId) {
         Principal p = caller.principal();
         return access.workspace(caller, workspaceId, Permission.OWNERSHIP_TRANSFER).flatMap(g -> {
-            Workspace ws = g.workspace();
-            requireNotDeleted(ws);
+            WorkspaceRef ws = g.workspace();
+            ws.requireNotDeleted();
             return lockOwner(workspaceId).flatMap(owner -> {
                 if (!p.platformAdmin() && !(p.isUser() && p.id().equals(owner.userId))) {
                     throw ApiException.forbidden("Only the owner transfers ownership.");
@@ -303,10 +304,10 @@ public class MemberService {
                                                 targetAfter))
                                         .chain(() -> events.append("workspace.ownership_transferred", caller.actor(),
                                                 caller.requestId(),
-                                                new EventLog.Subject(ws.organizationId, ws.id, "workspace", ws.id),
+                                                new EventLog.Subject(ws.organizationId(), ws.id(), "workspace", ws.id()),
                                                 Map.of("owner", ownerBefore),
                                                 Map.of("owner", targetAfter, "previous_owner", ownerAfter)))
-                                        .replaceWith(new OwnershipTransferView("ownership_transfer", ws.id,
+                                        .replaceWith(new OwnershipTransferView("ownership_transfer", ws.id(),
                                                 targetAfter, ownerAfter));
                             });
                 });
@@ -365,19 +366,8 @@ public class MemberService {
         });
     }
 
-    /**
-     * Removing members, leaving and transferring stay allowed while a workspace is frozen or archived (API.md);
-     * a workspace being deleted, or deleted, takes no change.
-     */
-    private static void requireNotDeleted(Workspace ws) {
-        WorkspaceStatus status = WorkspaceStatus.of(ws.status);
-        if (status == WorkspaceStatus.DELETING || status == WorkspaceStatus.DELETED) {
-            WorkspaceStatus.requireWritable(ws);
-        }
-    }
-
-    private static EventLog.Subject subject(Workspace ws, String memberId) {
-        return new EventLog.Subject(ws.organizationId, ws.id, "member", memberId);
+    private static EventLog.Subject subject(WorkspaceRef ws, String memberId) {
+        return new EventLog.Subject(ws.organizationId(), ws.id(), "member", memberId);
     }
 
     private Found found(MemberView view) {

@@ -5,6 +5,7 @@ import java.time.Instant;
 import org.hibernate.annotations.JdbcTypeCode;
 import org.hibernate.type.SqlTypes;
 
+import dev.atrium.access.OrganizationRef;
 import dev.atrium.common.security.Actor;
 import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
 import jakarta.persistence.Column;
@@ -15,7 +16,7 @@ import jakarta.persistence.Version;
 
 @Entity
 @Table(name = "organizations")
-public class Organization extends PanacheEntityBase {
+public class Organization extends PanacheEntityBase implements OrganizationRef {
     @Id
     public String id;
     @Column(nullable = false)
@@ -40,4 +41,19 @@ public class Organization extends PanacheEntityBase {
     public Actor updatedBy;
     @Version
     public long version;
+
+    /** The entity behind a grant: {@link dev.atrium.access.Access} finds organizations through {@link Organizations}. */
+    public static Organization of(OrganizationRef ref) {
+        return (Organization) ref;
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
 }

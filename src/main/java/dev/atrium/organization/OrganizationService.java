@@ -22,8 +22,8 @@ import dev.atrium.common.paging.Page;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.problem.Violations;
-import dev.atrium.common.security.Access;
-import dev.atrium.common.security.Access.OrgPermission;
+import dev.atrium.access.Access;
+import dev.atrium.access.Access.OrgPermission;
 import dev.atrium.common.security.Caller;
 import dev.atrium.common.security.Principal;
 import dev.atrium.common.security.Role;
@@ -232,7 +232,7 @@ public class OrganizationService {
 
     @WithSession
     public Uni<OrganizationView> get(Caller caller, String id) {
-        return access.organization(caller, id, OrgPermission.READ).map(g -> OrganizationMapper.view(g.organization()));
+        return access.organization(caller, id, OrgPermission.READ).map(g -> OrganizationMapper.view(Organization.of(g.organization())));
     }
 
     public Uni<OrganizationView> patch(Caller caller, String id, JsonNode rawPatch, String ifMatch) {
@@ -241,7 +241,7 @@ public class OrganizationService {
                 .organization(caller, id, OrgPermission.UPDATE)
                 .call(g -> Locks.forUpdate(g.organization()))
                 .flatMap(g -> {
-                    Organization org = g.organization();
+                    Organization org = Organization.of(g.organization());
                     OrganizationView before = OrganizationMapper.view(org);
                     ETags.requireMatch(ifMatch, etags.of(before));
                     JsonNode merged = MergePatch.apply(json.valueToTree(before), patch);

@@ -6,9 +6,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.atrium.cell.Cells;
 import dev.atrium.common.problem.ApiException;
-import dev.atrium.common.security.Access;
+import dev.atrium.access.Access;
 import dev.atrium.common.security.Caller;
-import dev.atrium.common.security.Permission;
+import dev.atrium.access.Permission;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.provisioning.dto.ProvisioningRunView;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;

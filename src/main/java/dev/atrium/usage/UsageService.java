@@ -6,18 +6,18 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.atrium.common.problem.ApiException;
-import dev.atrium.common.security.Access;
+import dev.atrium.access.Access;
+import dev.atrium.access.WorkspaceRef;
 import dev.atrium.common.security.Caller;
-import dev.atrium.common.security.Permission;
+import dev.atrium.access.Permission;
 import dev.atrium.common.time.Clock;
 import dev.atrium.usage.dto.ApiCallsView;
 import dev.atrium.usage.dto.BillingView;
 import dev.atrium.usage.dto.DayCalls;
 import dev.atrium.usage.dto.SeatsView;
 import dev.atrium.usage.dto.UsageView;
-import dev.atrium.workspace.PlansConfig;
-import dev.atrium.workspace.Seats;
-import dev.atrium.workspace.Workspace;
+import dev.atrium.plan.Plans;
+import dev.atrium.member.Seats;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -31,17 +31,17 @@ public class UsageService {
 
     private final Access access;
     private final Seats seats;
-    private final PlansConfig plans;
+    private final Plans plans;
     private final UsageCounter counter;
 
-    public UsageService(Access access, Seats seats, PlansConfig plans, UsageCounter counter) {
+    public UsageService(Access access, Seats seats, Plans plans, UsageCounter counter) {
         this.access = access;
         this.seats = seats;
         this.plans = plans;
         this.counter = counter;
     }
 
-    private record Figures(Workspace workspace, long members, long pendingInvitations, long apiKeys) {
+    private record Figures(WorkspaceRef workspace, long members, long pendingInvitations, long apiKeys) {
     }
 
     public Uni<UsageView> usage(Caller caller, String workspaceId, String daysParam) {
@@ -66,12 +66,11 @@ public class UsageService {
     public Uni<BillingView> billing(Caller caller, String workspaceId) {
         return Panache.withSession(() -> access.workspace(caller, workspaceId, Permission.BILLING_READ)
                 .flatMap(grant -> seats.used(workspaceId, Clock.now()).map(used -> {
-                    Workspace ws = grant.workspace();
-                    PlansConfig.Plan plan = plans.plans().get(ws.plan);
-                    return new BillingView("billing", ws.id, ws.billingMode, ws.plan, ws.pooledSeatLimit,
-                            new SeatsView(used, seats.limit(ws)),
-                            plan != null && plan.apiAccess(), plan == null ? 0 : plan.maxApiKeys(),
-                            plan == null ? 5 : plan.maxMembers(), plan == null ? 30 : plan.auditRetentionDays());
+                    WorkspaceRef ws = grant.workspace();
+                    String plan = ws.plan();
+                    return new BillingView("billing", ws.id(), ws.billingMode(), plan, ws.pooledSeatLimit(),
+                            new SeatsView(used, seats.limit(ws)), plans.apiAccess(plan), plans.maxApiKeys(plan),
+                            plans.maxMembers(plan), plans.auditRetentionDays(plan));
                 })));
     }
 
@@ -91,14 +90,14 @@ public class UsageService {
     }
 
     /** Members, pending unexpired invitations (seats, as {@link Seats} counts them) and live API keys, in one query. */
-    private Uni<Figures> figures(Workspace ws, Instant now) {
+    private Uni<Figures> figures(WorkspaceRef ws, Instant now) {
         return Panache.getSession().chain(s -> s.createNativeQuery("select"
                 + " (select count(*) from workspace_members where workspace_id = :id),"
                 + " (select count(*) from invitations where workspace_id = :id and status = 'pending'"
                 + " and expires_at > :now),"
                 + " (select count(*) from api_keys where workspace_id = :id and revoked_at is null"
                 + " and (expires_at is null or expires_at > :now))", Object[].class)
-                .setParameter("id", ws.id).setParameter("now", now).getSingleResult())
+                .setParameter("id", ws.id()).setParameter("now", now).getSingleResult())
                 .map(row -> new Figures(ws, count(row[0]), count(row[1]), count(row[2])));
     }
 

@@ -6,6 +6,8 @@ import java.util.Map;
 import org.hibernate.annotations.JdbcTypeCode;
 import org.hibernate.type.SqlTypes;
 
+import dev.atrium.access.Access;
+import dev.atrium.access.WorkspaceRef;
 import dev.atrium.common.security.Actor;
 import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
 import jakarta.persistence.Column;
@@ -16,7 +18,7 @@ import jakarta.persistence.Version;
 
 @Entity
 @Table(name = "workspaces")
-public class Workspace extends PanacheEntityBase {
+public class Workspace extends PanacheEntityBase implements WorkspaceRef {
     @Id
     public String id;
     @Column(name = "organization_id", nullable = false)
@@ -75,4 +77,47 @@ public class Workspace extends PanacheEntityBase {
     public Instant purgeAt;
     @Version
     public long version;
+
+    /** The entity behind a grant: {@link Access} finds workspaces through {@link Workspaces}, which hands out these. */
+    public static Workspace of(WorkspaceRef ref) {
+        return (Workspace) ref;
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public String organizationId() {
+        return organizationId;
+    }
+
+    @Override
+    public String plan() {
+        return plan;
+    }
+
+    @Override
+    public String billingMode() {
+        return billingMode;
+    }
+
+    @Override
+    public Integer pooledSeatLimit() {
+        return pooledSeatLimit;
+    }
+
+    @Override
+    public void requireWritable() {
+        WorkspaceStatus.requireWritable(this);
+    }
+
+    @Override
+    public void requireNotDeleted() {
+        WorkspaceStatus status = WorkspaceStatus.of(this.status);
+        if (status == WorkspaceStatus.DELETING || status == WorkspaceStatus.DELETED) {
+            WorkspaceStatus.requireWritable(this);
+        }
+    }
 }

@@ -9,10 +9,10 @@ import org.jboss.logging.Logger;
 import dev.atrium.audit.EventLog;
 import dev.atrium.common.db.Shield;
 import dev.atrium.common.problem.ApiException;
-import dev.atrium.common.security.Access;
+import dev.atrium.access.Access;
 import dev.atrium.common.security.Actor;
 import dev.atrium.common.security.Caller;
-import dev.atrium.common.security.Permission;
+import dev.atrium.access.Permission;
 import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.ETags;
 import dev.atrium.idempotency.Idempotency;
@@ -69,7 +69,7 @@ public class WorkspaceLifecycle {
         AtomicReference<String> runId = new AtomicReference<>();
         return Shield.of(() -> Panache.withTransaction(() -> access.workspace(caller, id, Permission.WORKSPACE_DELETE)
                 .flatMap(grant -> {
-                    Workspace ws = grant.workspace();
+                    Workspace ws = Workspace.of(grant.workspace());
                     return changes.apply(ws, caller.actor(), caller.requestId(), "workspace.deleted", org -> {
                         ETags.requireMatch(ifMatch, WorkspaceService.etag(ws, org));
                         String previous = ws.status;
@@ -103,7 +103,7 @@ public class WorkspaceLifecycle {
         return idempotency.run(caller, idempotencyKey, Map.of("restore", id),
                 () -> access.workspace(caller, id, Permission.WORKSPACE_RESTORE),
                 () -> access.workspace(caller, id, Permission.WORKSPACE_RESTORE).flatMap(grant -> {
-                    Workspace ws = grant.workspace();
+                    Workspace ws = Workspace.of(grant.workspace());
                     if (!WorkspaceStatus.DELETED.wire().equals(ws.status) || ws.statusBeforeDelete == null) {
                         throw ApiException.invalidTransition(ws.status, "restored");
                     }

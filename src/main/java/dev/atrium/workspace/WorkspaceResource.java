@@ -23,7 +23,7 @@ import dev.atrium.common.paging.Lists;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.problem.Violations;
-import dev.atrium.common.security.AcceptsApiKeys;
+import dev.atrium.access.AcceptsApiKeys;
 import dev.atrium.common.security.Caller;
 import dev.atrium.common.security.Callers;
 import dev.atrium.common.web.ETags;

@@ -29,20 +29,21 @@ import dev.atrium.common.paging.Page;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.problem.Violations;
-import dev.atrium.common.security.Access;
-import dev.atrium.common.security.Access.OrgPermission;
+import dev.atrium.access.Access;
+import dev.atrium.access.Access.OrgPermission;
 import dev.atrium.common.security.Caller;
-import dev.atrium.common.security.Permission;
+import dev.atrium.access.Permission;
 import dev.atrium.common.security.Principal;
 import dev.atrium.common.security.Role;
 import dev.atrium.common.text.Text;
 import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.ETags;
 import dev.atrium.idempotency.Idempotency;
-import dev.atrium.member.MemberMapper;
-import dev.atrium.member.WorkspaceMember;
+import dev.atrium.member.Memberships;
+import dev.atrium.member.Seats;
 import dev.atrium.organization.Organization;
 import dev.atrium.organization.OrganizationService;
+import dev.atrium.plan.Plans;
 import dev.atrium.provisioning.ProvisioningService;
 import dev.atrium.workspace.dto.CreateWorkspaceRequest;
 import dev.atrium.workspace.dto.EnvironmentView;
@@ -62,7 +63,6 @@ public class WorkspaceService {
             "settings", "metadata", "plan");
     static final Set<String> TENANCY = Set.of("shared", "dedicated");
     static final Set<String> BILLING = Set.of("single", "assigned", "pooled");
-    static final Set<String> PLANS = Set.of("free", "team", "enterprise");
     static final int MAX_WAIT_SECONDS = 30;
 
     private final Cells cells;
@@ -72,16 +72,18 @@ public class WorkspaceService {
     private final ObjectMapper json;
     private final OrganizationService organizations;
     private final ProvisioningService provisioning;
-    private final PlansConfig plans;
+    private final Plans plans;
     private final MeterRegistry metrics;
     private final Seats seats;
+    private final Memberships memberships;
     private final PeerClient peers;
     private final FanOut fanOut;
 
     public WorkspaceService(Cells cells, Access access, EventLog events, Idempotency idempotency, ObjectMapper json,
-            OrganizationService organizations, ProvisioningService provisioning, PlansConfig plans,
-            MeterRegistry metrics, Seats seats, PeerClient peers, FanOut fanOut) {
+            OrganizationService organizations, ProvisioningService provisioning, Plans plans,
+            MeterRegistry metrics, Seats seats, PeerClient peers, FanOut fanOut, Memberships memberships) {
         this.seats = seats;
+        this.memberships = memberships;
         this.peers = peers;
         this.fanOut = fanOut;
         this.cells = cells;
@@ -276,7 +278,7 @@ public class WorkspaceService {
                 ? access.organization(caller, organizationId, OrgPermission.CREATE_WORKSPACE)
                 : organizations.reference(caller, remote).map(o -> new Access.OrganizationGrant(o, remote.role()));
         return granted.flatMap(grant -> {
-            Organization org = grant.organization();
+            Organization org = Organization.of(grant.organization());
             String name = req.name() == null ? "Untitled" : req.name();
             Uni<String> slug = req.slug() != null ? Uni.createFrom().item(req.slug())
                     : freeSlug(org.id, Slugs.fromName(name, "workspace"));
@@ -291,9 +293,9 @@ public class WorkspaceService {
                 ws.tenancyModel = req.tenancyModel() == null ? "shared" : req.tenancyModel();
                 ws.status = WorkspaceStatus.PROVISIONING.wire();
                 ws.billingMode = req.billingMode() == null ? "single" : req.billingMode();
-                ws.plan = "free";
+                ws.plan = plans.defaultPlan();
                 ws.pooledSeatLimit = "pooled".equals(ws.billingMode)
-                        ? (req.pooledSeatLimit() != null ? req.pooledSeatLimit() : planMembers(ws.plan))
+                        ? (req.pooledSeatLimit() != null ? req.pooledSeatLimit() : plans.maxMembers(ws.plan))
                         : null;
                 ws.settings = WorkspaceMapper.stored(req.settings());
                 ws.metadata = req.metadata() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(req.metadata());
@@ -301,39 +303,27 @@ public class WorkspaceService {
                 ws.updatedAt = ws.createdAt;
                 ws.createdBy = caller.actor();
                 ws.updatedBy = caller.actor();
-                WorkspaceMember owner = new WorkspaceMember();
-                owner.id = cells.newId("mem");
-                owner.workspaceId = ws.id;
-                owner.userId = p.isService() ? req.owner().userId() : p.id();
-                owner.email = p.isService() ? req.owner().email() : p.email();
-                owner.name = p.isService() ? req.owner().name() : p.name();
-                owner.role = Role.OWNER.wire();
-                owner.joinedAt = ws.createdAt;
-                owner.invitedBy = p.isService() ? caller.actor() : null;
+                Memberships.Joiner owner = p.isService()
+                        ? new Memberships.Joiner(req.owner().userId(), req.owner().email(), req.owner().name())
+                        : new Memberships.Joiner(p.id(), p.email(), p.name());
                 var run = provisioning.plan(WorkspaceRuns.CREATE, ws.id);
                 ws.provisioningRunId = run.run().id;
                 return ws.persist()
-                        .chain(() -> owner.persist())
                         .chain(() -> provisioning.persist(run))
                         .chain(() -> Panache.getSession().chain(sess -> sess.flush()))
                         .chain(() -> {
                             WorkspaceView view = WorkspaceMapper.view(ws, org.name);
                             return events.append("workspace.created", caller.actor(), caller.requestId(),
                                     new EventLog.Subject(org.id, ws.id, "workspace", ws.id), null, view)
-                                    .chain(() -> events.append("member.added", caller.actor(), caller.requestId(),
-                                            new EventLog.Subject(org.id, ws.id, "member", owner.id), null,
-                                            MemberMapper.view(owner)))
+                                    .chain(() -> memberships.add(ws, owner, Role.OWNER,
+                                            p.isService() ? caller.actor() : null, caller.actor(),
+                                            caller.requestId(), ws.createdAt))
                                     // Last, so the per-user lock it takes is held only until the commit.
-                                    .chain(() -> seats.requireJoinBudget(owner.userId, true))
+                                    .chain(() -> seats.requireJoinBudget(owner.userId(), true))
                                     .replaceWith(view);
                         });
             });
         });
-    }
-
-    int planMembers(String plan) {
-        PlansConfig.Plan config = plans.plans().get(plan);
-        return config == null ? 5 : config.maxMembers();
     }
 
     private Uni<String> freeSlug(String organizationId, String base) {
@@ -367,8 +357,8 @@ public class WorkspaceService {
 
     public Uni<Found> get(Caller caller, String id) {
         return Panache.withSession(() -> access.workspace(caller, id, Permission.WORKSPACE_READ)
-                .flatMap(g -> Organization.<Organization>findById(g.workspace().organizationId)
-                        .map(org -> found(g.workspace(), org))));
+                .flatMap(g -> Organization.<Organization>findById(g.workspace().organizationId())
+                        .map(org -> found(Workspace.of(g.workspace()), org))));
     }
 
     /**
@@ -553,8 +543,8 @@ public class WorkspaceService {
         v.check(billing != null && billing.isTextual() && BILLING.contains(billing.asText()), "billing_mode",
                 "required, one of single, assigned, pooled");
         JsonNode plan = merged.get("plan");
-        v.check(plan != null && plan.isTextual() && PLANS.contains(plan.asText()), "plan",
-                "required, one of free, team, enterprise");
+        v.check(plan != null && plan.isTextual() && plans.exists(plan.asText()), "plan",
+                "required, one of " + String.join(", ", plans.names()));
         JsonNode limit = merged.get("pooled_seat_limit");
         boolean pooled = billing != null && "pooled".equals(billing.asText());
         if (limit != null && !limit.isNull()) {
@@ -590,7 +580,7 @@ public class WorkspaceService {
         ws.description = description == null || description.isNull() ? null : description.asText();
         ws.billingMode = billing.asText();
         ws.plan = plan.asText();
-        Integer newLimit = pooled ? (limit != null && !limit.isNull() ? limit.asInt() : planMembers(ws.plan)) : null;
+        Integer newLimit = pooled ? (limit != null && !limit.isNull() ? limit.asInt() : plans.maxMembers(ws.plan)) : null;
         ws.settings = Map.of("cicd_enforced_default", settings.path("cicd_enforced_default").asBoolean(false));
         ws.metadata = meta;
         if (newLimit != null && !newLimit.equals(ws.pooledSeatLimit)) {
@@ -687,7 +677,7 @@ public class WorkspaceService {
     private Uni<Found> mutate(Caller caller, String id, Permission permission, String ifMatch, String eventType,
             Change change) {
         return Shield.of(() -> Panache.withTransaction(() -> access.workspace(caller, id, permission).flatMap(g -> {
-            Workspace ws = g.workspace();
+            Workspace ws = Workspace.of(g.workspace());
             return Locks.forUpdate(ws).chain(() -> Organization.<Organization>findById(ws.organizationId)).flatMap(org -> {
                 WorkspaceView before = WorkspaceMapper.view(ws, org.name);
                 ETags.requireMatch(ifMatch, etag(ws, org));

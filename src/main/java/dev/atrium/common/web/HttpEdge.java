@@ -4,9 +4,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.MDC;
 
-import dev.atrium.cell.CellConfig;
 import dev.atrium.common.problem.FieldError;
 import dev.atrium.common.problem.Problem;
 import dev.atrium.common.problem.ProblemMapper;
@@ -30,8 +30,8 @@ public class HttpEdge {
 
     private final String region;
 
-    public HttpEdge(CellConfig cell) {
-        this.region = cell.region();
+    public HttpEdge(@ConfigProperty(name = "atrium.cell.region") String region) {
+        this.region = region;
     }
 
     void install(@Observes Router router) {

@@ -1,4 +1,4 @@
-package dev.atrium.common.security;
+package dev.atrium.access;
 
 import static dev.atrium.common.security.Role.ADMIN;
 import static dev.atrium.common.security.Role.MEMBER;
@@ -7,6 +7,9 @@ import static dev.atrium.common.security.Role.VIEWER;
 
 import java.util.EnumSet;
 import java.util.Set;
+
+import dev.atrium.common.security.Principal;
+import dev.atrium.common.security.Role;
 
 /**
  * The role-to-permission matrix of the contract, in one table. {@code serviceScope} is the {@code atrium:*} scope

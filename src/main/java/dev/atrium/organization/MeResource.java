@@ -1,4 +1,4 @@
-package dev.atrium.common.security;
+package dev.atrium.organization;
 
 import java.util.List;
 import java.util.Set;
@@ -8,9 +8,10 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
-import dev.atrium.organization.Organization;
-import dev.atrium.organization.OrganizationMember;
-import dev.atrium.organization.OrganizationService;
+import dev.atrium.access.Access;
+import dev.atrium.common.security.Caller;
+import dev.atrium.common.security.Callers;
+import dev.atrium.common.security.Principal;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;

@@ -1,4 +1,4 @@
-package dev.atrium.common.security;
+package dev.atrium.access;
 
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;

@@ -1,14 +1,13 @@
-package dev.atrium.common.security;
+package dev.atrium.access;
 
 import dev.atrium.cell.Cells;
 import dev.atrium.cell.PeerClient;
 import dev.atrium.cell.RemoteOrganization;
 import dev.atrium.common.problem.ApiException;
-import dev.atrium.member.WorkspaceMember;
-import dev.atrium.organization.Organization;
-import dev.atrium.organization.OrganizationMember;
-import dev.atrium.workspace.PlansConfig;
-import dev.atrium.workspace.Workspace;
+import dev.atrium.common.security.Caller;
+import dev.atrium.common.security.Principal;
+import dev.atrium.common.security.Role;
+import dev.atrium.plan.Plans;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -17,24 +16,33 @@ import jakarta.enterprise.context.ApplicationScoped;
  * outside the caller's reach is 404 (indistinguishable from a missing id), in reach but not permitted is 403.
  * Must run inside a Panache session, except the remote checks: for an organization homed in another cell the
  * role comes from that cell ({@link PeerClient}, the caller's own token forwarded) and the same rules decide here.
+ * Workspaces, organizations and roles come from their domains through {@link WorkspaceDirectory},
+ * {@link MembershipDirectory} and {@link OrganizationDirectory}; the policy is decided here alone.
  */
 @ApplicationScoped
 public class Access {
 
     private final Cells cells;
-    private final PlansConfig plans;
+    private final Plans plans;
     private final PeerClient peers;
+    private final WorkspaceDirectory workspaces;
+    private final MembershipDirectory memberships;
+    private final OrganizationDirectory organizations;
 
-    public Access(Cells cells, PlansConfig plans, PeerClient peers) {
+    public Access(Cells cells, Plans plans, PeerClient peers, WorkspaceDirectory workspaces,
+            MembershipDirectory memberships, OrganizationDirectory organizations) {
         this.cells = cells;
         this.plans = plans;
         this.peers = peers;
+        this.workspaces = workspaces;
+        this.memberships = memberships;
+        this.organizations = organizations;
     }
 
-    public record WorkspaceGrant(Workspace workspace, Role role) {
+    public record WorkspaceGrant(WorkspaceRef workspace, Role role) {
     }
 
-    public record OrganizationGrant(Organization organization, Role role) {
+    public record OrganizationGrant(OrganizationRef organization, Role role) {
     }
 
     public enum OrgPermission {
@@ -58,7 +66,7 @@ public class Access {
             return Uni.createFrom().failure(ApiException.notFound());
         }
         cells.requireLocal(workspaceId, "ws", caller.pathAndQuery());
-        return Workspace.<Workspace>findById(workspaceId).flatMap(ws -> {
+        return workspaces.workspace(workspaceId).flatMap(ws -> {
             if (ws == null) {
                 return Uni.createFrom().failure(ApiException.notFound());
             }
@@ -76,23 +84,17 @@ public class Access {
      * An API key may do what its scopes name, what its holder's current role allows, and nothing session-only, on
      * a plan with API access. Scopes and role are checked on every call, so a demotion shrinks every key at once.
      */
-    private Uni<WorkspaceGrant> apiKey(Principal key, Workspace ws, Permission permission) {
+    private Uni<WorkspaceGrant> apiKey(Principal key, WorkspaceRef ws, Permission permission) {
         String scope = keyScope(permission);
         if (scope == null) {
             return Uni.createFrom().failure(apiKeyNotAllowed());
         }
-        PlansConfig.Plan plan = plans.plans().get(ws.plan);
-        if (plan == null || !plan.apiAccess()) {
-            return Uni.createFrom().failure(new ApiException(403, "plan_feature_unavailable",
-                    "The workspace's plan '" + ws.plan + "' does not include API access."));
-        }
+        plans.requireApiAccess(ws.plan());
         if (!key.scopes().contains(scope)) {
             return Uni.createFrom().failure(ApiException.forbidden("The API key lacks the '" + scope + "' scope."));
         }
-        return WorkspaceMember.<WorkspaceMember>find("workspaceId = ?1 and userId = ?2", ws.id, key.holderUserId())
-                .firstResult()
-                .map(m -> {
-                    Role role = m == null ? null : Role.parse(m.role).orElse(null);
+        return memberships.workspaceRole(ws.id(), key.holderUserId())
+                .map(role -> {
                     if (!permission.grantedTo(role)) {
                         throw ApiException.forbidden("The API key's holder no longer holds this permission.");
                     }
@@ -115,13 +117,11 @@ public class Access {
     }
 
     /** The caller's role in a workspace they can see, without a permission check (for {@code members/me}). */
-    public Uni<Role> roleIn(Principal principal, Workspace ws) {
+    public Uni<Role> roleIn(Principal principal, WorkspaceRef ws) {
         if (!principal.isUser()) {
             return Uni.createFrom().nullItem();
         }
-        return WorkspaceMember.<WorkspaceMember>find("workspaceId = ?1 and userId = ?2", ws.id, principal.id())
-                .firstResult()
-                .map(m -> m == null ? null : Role.parse(m.role).orElse(null));
+        return memberships.workspaceRole(ws.id(), principal.id());
     }
 
     public Uni<OrganizationGrant> organization(Caller caller, String organizationId, OrgPermission permission) {
@@ -129,14 +129,12 @@ public class Access {
             return Uni.createFrom().failure(apiKeyNotAllowed());
         }
         cells.requireLocal(organizationId, "org", caller.pathAndQuery());
-        return Organization.<Organization>findById(organizationId).flatMap(org -> {
+        return organizations.organization(organizationId).flatMap(org -> {
             if (org == null) {
                 return Uni.createFrom().failure(ApiException.notFound());
             }
             Principal p = caller.principal();
-            Uni<Role> role = p.isUser()
-                    ? OrganizationMember.<OrganizationMember>findById(new OrganizationMember.Key(org.id, p.id()))
-                            .map(m -> m == null ? null : Role.parse(m.role).orElse(null))
+            Uni<Role> role = p.isUser() ? organizations.organizationRole(org.id(), p.id())
                     : Uni.createFrom().nullItem();
             return role.map(r -> {
                 decide(p, r, r != null && r.atLeast(permission.minimum), permission.serviceScope);

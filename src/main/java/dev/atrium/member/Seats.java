@@ -1,10 +1,12 @@
-package dev.atrium.workspace;
+package dev.atrium.member;
 
 import java.time.Instant;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
+import dev.atrium.access.WorkspaceRef;
 import dev.atrium.common.problem.ApiException;
+import dev.atrium.plan.Plans;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -19,10 +21,10 @@ import jakarta.persistence.FlushModeType;
 @ApplicationScoped
 public class Seats {
 
-    private final PlansConfig plans;
+    private final Plans plans;
     private final int maxJoinedWorkspaces;
 
-    public Seats(PlansConfig plans,
+    public Seats(Plans plans,
             @ConfigProperty(name = "atrium.limits.max-joined-workspaces", defaultValue = "100") int maxJoinedWorkspaces) {
         this.plans = plans;
         this.maxJoinedWorkspaces = maxJoinedWorkspaces;
@@ -48,17 +50,20 @@ public class Seats {
     }
 
     /** The most seats the workspace may hold: its plan's member limit, and the pooled seat limit when pooled. */
-    public int limit(Workspace ws) {
-        PlansConfig.Plan plan = plans.plans().get(ws.plan);
-        int limit = plan == null ? 5 : plan.maxMembers();
-        if ("pooled".equals(ws.billingMode) && ws.pooledSeatLimit != null) {
-            limit = Math.min(limit, ws.pooledSeatLimit);
+    public int limit(WorkspaceRef ws) {
+        return limit(plans.maxMembers(ws.plan()), ws.billingMode(), ws.pooledSeatLimit());
+    }
+
+    /** Seat arithmetic: the plan's member limit, lowered to the pooled seat limit of a pooled workspace. */
+    static int limit(int planMembers, String billingMode, Integer pooledSeatLimit) {
+        if ("pooled".equals(billingMode) && pooledSeatLimit != null) {
+            return Math.min(planMembers, pooledSeatLimit);
         }
-        return limit;
+        return planMembers;
     }
 
     /** 403 {@code limit_exceeded} when {@code seats} (after the change) would not fit the workspace. */
-    public void requireWithin(Workspace ws, long seats) {
+    public void requireWithin(WorkspaceRef ws, long seats) {
         int limit = limit(ws);
         if (seats > limit) {
             throw new ApiException(403, "limit_exceeded", "The workspace may hold " + limit

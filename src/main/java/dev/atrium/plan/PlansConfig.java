@@ -1,4 +1,4 @@
-package dev.atrium.workspace;
+package dev.atrium.plan;
 
 import java.util.Map;
 

@@ -1,0 +1,10 @@
+package dev.atrium.access;
+
+import io.smallrye.mutiny.Uni;
+
+/** Finds workspaces for {@link Access}; implemented by the workspace domain. Runs inside the caller's session. */
+public interface WorkspaceDirectory {
+
+    /** The workspace, or {@code null} when this cell has none of that id. */
+    Uni<WorkspaceRef> workspace(String id);
+}
