@@ -30,7 +30,8 @@ class PrincipalRecognitionTest {
 
     // ---------------------------------------------------------------- Okta
 
-    private final TestIssuer okta = new TestIssuer("https://acme.okta.com/oauth2/default");
+    // Issuers (and their RSA keys) are made once for the class; each test gets its own verifier and cache.
+    private static final TestIssuer okta = new TestIssuer("https://acme.okta.com/oauth2/default");
     private final Fixtures.Harness oktaCell = new Fixtures.Harness(settings(
             List.of(issuer("users", okta, "api://atrium")),
             List.of(service("billing", "users", Map.of("sub", "0oa1billing", "cid", "0oa1billing")))),
@@ -60,7 +61,7 @@ class PrincipalRecognitionTest {
 
     // ---------------------------------------------------------------- Auth0
 
-    private final TestIssuer auth0 = new TestIssuer("https://acme.eu.auth0.com/");
+    private static final TestIssuer auth0 = new TestIssuer("https://acme.eu.auth0.com/");
     private final Fixtures.Harness auth0Cell = new Fixtures.Harness(settings(
             List.of(issuer("users", auth0, "https://api.atrium.example")),
             List.of(service("billing", "users", Map.of("sub", "Xk2billing@clients")))),
@@ -94,7 +95,7 @@ class PrincipalRecognitionTest {
     private static final String ENTRA_API = "6e74172b-be56-4843-9ff4-e66a39bb12e3";
     private static final String BILLING_APP = "0c8e2b1d-9a3f-4c1e-8d7b-2f6a5e4d3c2b";
     private static final String BILLING_SP = "7f4f0a8e-4b1c-4d2e-9f3a-1b2c3d4e5f60";
-    private final TestIssuer entra = new TestIssuer(
+    private static final TestIssuer entra = new TestIssuer(
             "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0");
     private final Fixtures.Harness entraCell = new Fixtures.Harness(settings(
             List.of(issuer("users", entra, ENTRA_API)),
@@ -124,7 +125,7 @@ class PrincipalRecognitionTest {
 
     // ---------------------------------------------------------------- Keycloak
 
-    private final TestIssuer keycloak = new TestIssuer("https://sso.example.com/realms/atrium");
+    private static final TestIssuer keycloak = new TestIssuer("https://sso.example.com/realms/atrium");
     private final Fixtures.Harness keycloakCell = new Fixtures.Harness(settings(
             List.of(issuer("users", keycloak, "atrium")),
             List.of(service("billing", "users", Map.of("client_id", "billing-service")))),
@@ -157,9 +158,9 @@ class PrincipalRecognitionTest {
     // ---------------------------------------------------------------- Kubernetes, beside a user issuer
 
     private static final String CLUSTER = "https://kubernetes.default.svc.cluster.local";
-    private final TestIssuer users = new TestIssuer("https://auth.atrium.example");
-    private final TestIssuer cluster = new TestIssuer(CLUSTER);
-    private final TestIssuer stranger = new TestIssuer("https://evil.example");
+    private static final TestIssuer users = new TestIssuer("https://auth.atrium.example");
+    private static final TestIssuer cluster = new TestIssuer(CLUSTER);
+    private static final TestIssuer stranger = new TestIssuer("https://evil.example");
     private final Fixtures.Harness cell = new Fixtures.Harness(settings(
             List.of(issuer("users", users, "atrium"), issuer("cluster", cluster, "atrium")),
             List.of(service("ci-runner", "cluster", Map.of("sub", "system:serviceaccount:ci:runner"), READ, EVENTS),
