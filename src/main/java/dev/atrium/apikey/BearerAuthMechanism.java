@@ -2,6 +2,8 @@ package dev.atrium.apikey;
 
 import java.util.Set;
 
+import dev.atrium.common.security.token.BearerTokenRequest;
+import dev.atrium.common.security.token.TokenIdentityProvider;
 import io.quarkus.security.identity.IdentityProviderManager;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.quarkus.security.identity.request.AuthenticationRequest;
@@ -19,8 +21,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 /**
  * The one reader of {@code Authorization: Bearer}. Two mechanisms that both read the bearer token do not chain (a
  * failed JWT check ends authentication), so this one decides: {@code atr_} tokens go to the API-key identity
- * provider, everything else to the JWT mechanism. It runs before the JWT mechanism, which then only ever sees
- * requests without a bearer token and leaves them anonymous.
+ * provider, every other bearer token to Atrium's own JWT verification ({@link TokenIdentityProvider}, which knows
+ * every trusted issuer). It runs before SmallRye's JWT mechanism, which then only ever sees requests without a bearer
+ * token and leaves them anonymous.
  */
 @ApplicationScoped
 public class BearerAuthMechanism implements HttpAuthenticationMechanism {
@@ -33,12 +36,26 @@ public class BearerAuthMechanism implements HttpAuthenticationMechanism {
 
     @Override
     public Uni<SecurityIdentity> authenticate(RoutingContext context, IdentityProviderManager identityProviderManager) {
-        String key = ApiKeyFormat.bearerKey(context.request().getHeader(HttpHeaders.AUTHORIZATION));
-        if (key == null) {
+        String authorization = context.request().getHeader(HttpHeaders.AUTHORIZATION);
+        String key = ApiKeyFormat.bearerKey(authorization);
+        if (key != null) {
+            return identityProviderManager.authenticate(
+                    HttpSecurityUtils.setRoutingContextAttribute(new ApiKeyAuthenticationRequest(key), context));
+        }
+        String token = bearerToken(authorization);
+        if (token == null) {
             return jwt.authenticate(context, identityProviderManager);
         }
         return identityProviderManager.authenticate(
-                HttpSecurityUtils.setRoutingContextAttribute(new ApiKeyAuthenticationRequest(key), context));
+                HttpSecurityUtils.setRoutingContextAttribute(new BearerTokenRequest(token), context));
+    }
+
+    private static String bearerToken(String authorization) {
+        if (authorization == null || authorization.length() < 7
+                || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return null;
+        }
+        return authorization.substring(7).trim();
     }
 
     @Override
@@ -48,7 +65,7 @@ public class BearerAuthMechanism implements HttpAuthenticationMechanism {
 
     @Override
     public Set<Class<? extends AuthenticationRequest>> getCredentialTypes() {
-        return Set.of(TokenAuthenticationRequest.class, ApiKeyAuthenticationRequest.class);
+        return Set.of(TokenAuthenticationRequest.class, BearerTokenRequest.class, ApiKeyAuthenticationRequest.class);
     }
 
     @Override

@@ -332,6 +332,127 @@ class ChartTest {
         }
     }
 
+    /** Trusted issuers and services as values, as an operator would write them in a values file. */
+    private static final String TRUST_VALUES = """
+            jwt:
+              trustedIssuers:
+                - name: cluster
+                  issuer: https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE
+                  keys: https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE/keys
+                  audiences: [atrium]
+                  algorithms: [RS256, ES256]
+              services:
+                - name: billing
+                  issuer: users
+                  claims: {client_id: billing-service}
+                  scopes: []
+                - name: ci-runner
+                  issuer: cluster
+                  claims: {sub: "system:serviceaccount:ci:runner"}
+                  scopes: [atrium:workspaces:read, atrium:events:read]
+              maxTokenAge: 1h
+            """;
+
+    @Test
+    void trustedIssuersAndServicesReachTheCellConfigAsTheServiceReadsIt() throws IOException {
+        Path values = Files.createTempFile("atrium-trust-", ".yaml");
+        try {
+            Files.writeString(values, TRUST_VALUES);
+            Path overlay = overlays().get(0);
+            String rendered = new Helm(visibleHooks).template().withName(RELEASE).withNamespace(NAMESPACE)
+                    .withKubeVersion(KUBE_VERSION).withValuesFile(overlay).withValuesFile(values).set("mode",
+                            "deployment").call();
+            V1ConfigMap config = (V1ConfigMap) parseStrictly(one(parse(rendered), "v1/ConfigMap"));
+            String properties = config.getData().get("application.properties");
+            for (String line : List.of(
+                    "atrium.security.issuers.cluster.issuer=https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE",
+                    "atrium.security.issuers.cluster.keys=https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE/keys",
+                    "atrium.security.issuers.cluster.algorithms=RS256,ES256",
+                    "atrium.security.services.billing.claims.client_id=billing-service",
+                    "atrium.security.services.ci-runner.claims.sub=system:serviceaccount:ci:runner",
+                    "atrium.security.services.ci-runner.scopes=atrium:workspaces:read,atrium:events:read",
+                    "atrium.security.max-token-age=1h")) {
+                assertTrue(properties.contains(line + "\n"), line + " in\n" + properties);
+            }
+            assertFalse(properties.contains("atrium.security.services.billing.scopes"), properties);
+
+            // The service reads the rendered file (and the user issuer from its environment) into the same model.
+            java.util.Properties loaded = new java.util.Properties();
+            loaded.load(new java.io.StringReader(properties));
+            Map<String, String> all = new LinkedHashMap<>();
+            loaded.forEach((k, v) -> all.put((String) k, (String) v));
+            all.put("atrium.security.user-issuer.issuer", "https://sso.example.com/realms/atrium");
+            all.put("atrium.security.user-issuer.keys", "https://sso.example.com/realms/atrium/protocol/openid-connect/certs");
+            var trust = dev.atrium.common.security.token.TrustSettings.from(new io.smallrye.config.SmallRyeConfigBuilder()
+                    .withMapping(dev.atrium.common.security.SecurityConfig.class)
+                    .withConverter(java.time.Duration.class, 200, new io.quarkus.runtime.configuration.DurationConverter())
+                    .withSources(new io.smallrye.config.PropertiesConfigSource(all, "cell-config", 100)).build()
+                    .getConfigMapping(dev.atrium.common.security.SecurityConfig.class));
+            assertEquals(List.of("users", "cluster"), trust.issuers().stream().map(i -> i.name()).toList());
+            assertEquals(List.of("atrium"), trust.issuers().get(1).audiences());
+            assertEquals(Set.of("billing", "ci-runner"), trust.services().stream().map(r -> r.name())
+                    .collect(Collectors.toSet()));
+            assertEquals(java.time.Duration.ofHours(1), trust.maxTokenAge().orElseThrow());
+        } finally {
+            Files.deleteIfExists(values);
+        }
+    }
+
+    @Test
+    void trustValuesAreSchemaChecked() {
+        Path overlay = overlays().get(0);
+        Map<String, Object> issuer = new LinkedHashMap<>(Map.of("jwt.trustedIssuers[0].name", "cluster",
+                "jwt.trustedIssuers[0].issuer", "https://kubernetes.default.svc.cluster.local",
+                "jwt.trustedIssuers[0].keys", "https://kubernetes.default.svc.cluster.local/openid/v1/jwks",
+                "jwt.trustedIssuers[0].audiences[0]", "atrium", "jwt.trustedIssuers[0].algorithms[0]", "RS256"));
+        template(CHART, overlay, issuer);
+        Map<String, Object> plainHttp = new LinkedHashMap<>(issuer);
+        plainHttp.put("jwt.trustedIssuers[0].keys", "http://kubernetes.default.svc/openid/v1/jwks");
+        assertRejected(overlay, plainHttp, "/jwt/trustedIssuers/0/keys");
+        Map<String, Object> users = new LinkedHashMap<>(issuer);
+        users.put("jwt.trustedIssuers[0].name", "users");
+        assertRejected(overlay, users, "/jwt/trustedIssuers/0/name");
+        Map<String, Object> partial = new LinkedHashMap<>(issuer);
+        partial.remove("jwt.trustedIssuers[0].algorithms[0]");
+        assertRejected(overlay, partial, "algorithms");
+
+        Map<String, Object> service = new LinkedHashMap<>(Map.of("jwt.services[0].name", "billing",
+                "jwt.services[0].issuer", "users", "jwt.services[0].claims.client_id", "billing-service",
+                "jwt.services[0].scopes[0]", "atrium:workspaces:write"));
+        template(CHART, overlay, service);
+        Map<String, Object> badScope = new LinkedHashMap<>(service);
+        badScope.put("jwt.services[0].scopes[0]", "atrium:everything");
+        assertRejected(overlay, badScope, "/jwt/services/0/scopes/0");
+        Map<String, Object> noClaims = new LinkedHashMap<>(service);
+        noClaims.remove("jwt.services[0].claims.client_id");
+        assertRejected(overlay, noClaims, "claims");
+        assertRejected(overlay, Map.of("jwt.maxTokenAge", "one hour"), "/jwt/maxTokenAge");
+        // Not expressible in the schema, refused by the chart itself.
+        Map<String, Object> unknownIssuer = new LinkedHashMap<>(service);
+        unknownIssuer.put("jwt.services[0].issuer", "cluster");
+        RuntimeException e = assertThrows(RuntimeException.class, () -> template(CHART, overlay, unknownIssuer));
+        assertTrue(e.getMessage().contains("names issuer cluster, which is neither users nor a jwt.trustedIssuers"),
+                e.getMessage());
+    }
+
+    @Test
+    void theCallingWorkloadExampleAsksForAnAtriumTokenOfItsOwn() throws IOException {
+        List<Map<String, Object>> docs = parse(Files.readString(Path.of("deploy/examples/calling-workload.yaml")));
+        docs.forEach(ChartTest::parseStrictly);
+        V1ServiceAccount account = (V1ServiceAccount) parseStrictly(one(docs, "v1/ServiceAccount"));
+        V1Deployment deployment = (V1Deployment) parseStrictly(one(docs, "apps/v1/Deployment"));
+        V1PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+        assertEquals(account.getMetadata().getName(), pod.getServiceAccountName());
+        assertEquals(Boolean.FALSE, pod.getAutomountServiceAccountToken());
+        var token = pod.getVolumes().get(0).getProjected().getSources().get(0).getServiceAccountToken();
+        assertEquals("atrium", token.getAudience());
+        String mount = pod.getContainers().get(0).getVolumeMounts().get(0).getMountPath();
+        assertTrue(String.join(" ", pod.getContainers().get(0).getCommand()).contains(mount + "/" + token.getPath()));
+        // The subject its token will carry is the one the example's values recognise.
+        String sub = "system:serviceaccount:" + account.getMetadata().getNamespace() + ":" + account.getMetadata().getName();
+        assertTrue(Files.readString(Path.of("deploy/examples/calling-workload.yaml")).contains("sub: \"" + sub + "\""));
+    }
+
     @Test
     void strictParsingCatchesUnknownFields() {
         List<Map<String, Object>> docs = render(overlays().get(0), "deployment");

@@ -220,6 +220,11 @@ public final class PackagedCell implements AutoCloseable {
         return process != null && process.isAlive();
     }
 
+    /** The process id of the running (or last) process: a test that must not restart the cell compares it. */
+    public long pid() {
+        return process.pid();
+    }
+
     /** SIGTERM: the graceful shutdown a platform sends, waiting up to 30 s for the process to exit. */
     public void stop() {
         if (!isRunning()) {

@@ -23,6 +23,9 @@ public class PackagedServiceResource implements QuarkusTestResourceLifecycleMana
         Map<String, String> config = new LinkedHashMap<>(PackagedCell.prodSettings(database));
         config.putAll(database.datasourceConfig());
         config.put("atrium.cell.region", REGION);
+        // Required in production; the launched application's port is only known once it runs, and no answer these
+        // tests check carries the cell's own URL.
+        config.put("ATRIUM_CELL_BASE_URL", "http://localhost");
         return config;
     }
 

@@ -16,7 +16,7 @@ public record Principal(Type type, String id, String email, boolean emailVerifie
         USER, SERVICE, API_KEY
     }
 
-    /** The security identity attribute that carries a principal built at authentication time (API keys). */
+    /** The security identity attribute that carries the principal built at authentication time (API key or JWT). */
     public static final String IDENTITY_ATTRIBUTE = "atrium.principal";
 
     public Principal(Type type, String id, String email, boolean emailVerified, String name, Set<String> scopes,
