@@ -1,5 +1,6 @@
 package dev.atrium.apikey;
 
+import dev.atrium.apikey.dto.ApiKeySecretView;
 import dev.atrium.apikey.dto.ApiKeyView;
 
 /** Entities never cross HTTP: the one place a key becomes its view, which never carries a secret or hash. */
@@ -10,6 +11,12 @@ public final class ApiKeyMapper {
     public static ApiKeyView view(ApiKey k) {
         return new ApiKeyView("api_key", k.id, k.name, k.prefix, k.scopeList(), k.createdAt, k.createdBy,
                 k.lastUsedAt, k.expiresAt, k.revokedAt);
+    }
+
+    /** The answer to a create or a rotation: the key and, this one time, its secret. */
+    public static ApiKeySecretView withSecret(ApiKey k, String secret) {
+        return new ApiKeySecretView("api_key", k.id, k.name, k.prefix, k.scopeList(), k.createdAt, k.createdBy,
+                k.lastUsedAt, k.expiresAt, k.revokedAt, secret);
     }
 
     /** The version does not move when only {@code last_used_at} does, so the ETag names both. */

@@ -13,11 +13,12 @@ import dev.atrium.apikey.dto.ApiKeyView;
 import dev.atrium.apikey.dto.CreateApiKeyRequest;
 import dev.atrium.apikey.dto.RotateApiKeyRequest;
 import dev.atrium.apikey.dto.UpdateApiKeyRequest;
-import dev.atrium.common.paging.Lists;
+import dev.atrium.common.web.Lists;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.common.security.Callers;
 import dev.atrium.common.web.ETags;
 import dev.atrium.idempotency.Idempotency;
+import dev.atrium.common.web.Replies;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
@@ -43,8 +44,10 @@ public class ApiKeyResource {
 
     private final ApiKeyService keys;
     private final Callers callers;
+    private final Replies replies;
 
-    public ApiKeyResource(ApiKeyService keys, Callers callers) {
+    public ApiKeyResource(ApiKeyService keys, Callers callers, Replies replies) {
+        this.replies = replies;
         this.keys = keys;
         this.callers = callers;
     }
@@ -71,7 +74,10 @@ public class ApiKeyResource {
             headers = @Header(name = "Location"))
     public Uni<Response> create(@PathParam("workspace_id") String workspaceId, CreateApiKeyRequest body,
             @HeaderParam(Idempotency.HEADER) String idempotencyKey) {
-        return keys.create(callers.current(), workspaceId, body, idempotencyKey);
+        return keys.create(callers.current(), workspaceId, body, idempotencyKey,
+                created -> replies.of(201, created).secret("secret")
+                        .header("Location", "/v1/workspaces/" + workspaceId + "/api-keys/" + created.id()))
+                .map(outcome -> outcome.reply().toResponse());
     }
 
     @GET
@@ -120,6 +126,8 @@ public class ApiKeyResource {
             content = @Content(schema = @Schema(implementation = ApiKeySecretView.class)))
     public Uni<Response> rotate(@PathParam("workspace_id") String workspaceId, @PathParam("key_id") String keyId,
             RotateApiKeyRequest body, @HeaderParam(Idempotency.HEADER) String idempotencyKey) {
-        return keys.rotate(callers.current(), workspaceId, keyId, body, idempotencyKey);
+        return keys.rotate(callers.current(), workspaceId, keyId, body, idempotencyKey,
+                rotated -> replies.of(200, rotated).secret("secret"))
+                .map(outcome -> outcome.reply().toResponse());
     }
 }

@@ -6,10 +6,12 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.function.Function;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
+import dev.atrium.apikey.dto.ApiKeySecretView;
 import dev.atrium.apikey.dto.ApiKeyView;
 import dev.atrium.apikey.dto.CreateApiKeyRequest;
 import dev.atrium.apikey.dto.RotateApiKeyRequest;
@@ -30,13 +32,12 @@ import dev.atrium.common.security.Role;
 import dev.atrium.common.text.Text;
 import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.ETags;
+import dev.atrium.common.web.Reply;
 import dev.atrium.idempotency.Idempotency;
-import dev.atrium.idempotency.SecretSeal;
 import dev.atrium.plan.Plans;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.ws.rs.core.Response;
 
 /**
  * API keys of a workspace. Managing keys is session-only ({@code api_keys:*}, owners and admins); create, update and
@@ -57,11 +58,9 @@ public class ApiKeyService {
     private final Idempotency idempotency;
     private final ApiKeySecrets secrets;
     private final Plans plans;
-    private final SecretSeal seal;
 
     public ApiKeyService(Access access, Cells cells, EventLog events, Idempotency idempotency, ApiKeySecrets secrets,
-            Plans plans, SecretSeal seal) {
-        this.seal = seal;
+            Plans plans) {
         this.access = access;
         this.cells = cells;
         this.events = events;
@@ -112,7 +111,8 @@ public class ApiKeyService {
 
     // ---------------------------------------------------------------- create
 
-    public Uni<Response> create(Caller caller, String workspaceId, CreateApiKeyRequest body, String idempotencyKey) {
+    public Uni<Idempotency.Outcome<ApiKeySecretView>> create(Caller caller, String workspaceId,
+            CreateApiKeyRequest body, String idempotencyKey, Function<ApiKeySecretView, Reply> reply) {
         CreateApiKeyRequest req = body != null ? body : new CreateApiKeyRequest(null, null, null);
         List<String> scopes = validate(req.name(), req.scopes(), req.expiresAt());
         Instant expiresAt = truncate(req.expiresAt());
@@ -148,11 +148,9 @@ public class ApiKeyService {
                                 k.expiresAt = expiresAt;
                                 return k.persist().chain(() -> Panache.getSession().chain(s -> s.flush()))
                                         .chain(() -> event("api_key.created", caller, ws, k, null))
-                                        .map(view -> new Idempotency.Result(201,
-                                                seal.sealed(view, "secret", ApiKeyFormat.token(k.id, secret)))
-                                                .header("Location", "/v1/workspaces/" + ws.id() + "/api-keys/" + k.id));
+                                        .map(view -> ApiKeyMapper.withSecret(k, ApiKeyFormat.token(k.id, secret)));
                             });
-                })).map(r -> seal.open(r, "secret"));
+                }), reply);
     }
 
     // ---------------------------------------------------------------- update
@@ -195,8 +193,8 @@ public class ApiKeyService {
 
     // ---------------------------------------------------------------- rotate
 
-    public Uni<Response> rotate(Caller caller, String workspaceId, String keyId, RotateApiKeyRequest body,
-            String idempotencyKey) {
+    public Uni<Idempotency.Outcome<ApiKeySecretView>> rotate(Caller caller, String workspaceId, String keyId,
+            RotateApiKeyRequest body, String idempotencyKey, Function<ApiKeySecretView, Reply> reply) {
         RotateApiKeyRequest req = body != null ? body : new RotateApiKeyRequest(null);
         int grace = req.graceSeconds() == null ? 0 : req.graceSeconds();
         if (grace < 0 || grace > MAX_GRACE_SECONDS) {
@@ -227,10 +225,9 @@ public class ApiKeyService {
                         k.updatedAt = now;
                         return Panache.getSession().chain(s -> s.flush())
                                 .chain(() -> event("api_key.rotated", caller, ws, k, before))
-                                .map(view -> new Idempotency.Result(200,
-                                        seal.sealed(view, "secret", ApiKeyFormat.token(k.id, secret))));
+                                .map(view -> ApiKeyMapper.withSecret(k, ApiKeyFormat.token(k.id, secret)));
                     });
-                })).map(r -> seal.open(r, "secret"));
+                }), reply);
     }
 
     // ---------------------------------------------------------------- revoke

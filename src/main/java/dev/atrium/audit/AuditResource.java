@@ -9,7 +9,7 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import dev.atrium.audit.dto.EventView;
-import dev.atrium.common.paging.Lists;
+import dev.atrium.common.web.Lists;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.access.AcceptsApiKeys;
 import dev.atrium.common.security.Callers;

@@ -3,7 +3,10 @@ package dev.atrium.idempotency;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
+import java.util.Set;
 
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
@@ -11,19 +14,16 @@ import javax.crypto.spec.SecretKeySpec;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.ws.rs.core.Response;
 
 /**
- * One-time secrets (API key secrets, invitation tokens) in idempotent replays. The idempotency record stores what
- * leaves the transaction, and a replay must show the same secret, so that body carries the secret sealed
- * (AES-256-GCM, key {@code atrium.idempotency.encryption-key}) in {@code <field>_sealed}; it is opened only on the
- * way out, after the record is written. A record sealed under an older key replays with the field {@code null}.
+ * One-time secrets (API key secrets, invitation tokens) in idempotent replays. A replay must show the same secret,
+ * so the stored copy of the reply carries it sealed (AES-256-GCM, key {@code atrium.idempotency.encryption-key}) in
+ * {@code <field>_sealed}, opened again when the reply is replayed. A record sealed under an older key replays with
+ * the field {@code null}.
  */
 @ApplicationScoped
 public class SecretSeal {
@@ -32,9 +32,8 @@ public class SecretSeal {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final SecretKeySpec key;
-    private final ObjectMapper json;
 
-    public SecretSeal(@ConfigProperty(name = "atrium.idempotency.encryption-key") String key, ObjectMapper json) {
+    public SecretSeal(@ConfigProperty(name = "atrium.idempotency.encryption-key") String key) {
         byte[] raw;
         try {
             raw = Base64.getDecoder().decode(key.trim());
@@ -45,34 +44,40 @@ public class SecretSeal {
             throw new IllegalStateException("atrium.idempotency.encryption-key must be 32 bytes (base64)");
         }
         this.key = new SecretKeySpec(raw, "AES");
-        this.json = json;
     }
 
-    /** The body to store and send: {@code view} with {@code secret} sealed under {@code <field>_sealed}. */
-    public ObjectNode sealed(Object view, String field, String secret) {
-        ObjectNode body = json.valueToTree(view);
-        body.remove(field);
-        body.put(field + SUFFIX, seal(secret));
-        return body;
-    }
-
-    /** Replaces the sealed field of a (possibly replayed) response by the secret itself. */
-    public Response open(Response response, String field) {
-        String sealedField = field + SUFFIX;
-        if (!(response.getEntity() instanceof String text) || !text.contains(sealedField)) {
-            return response;
+    /** The copy of {@code body} to store: each of {@code fields} sealed under {@code <field>_sealed}. */
+    public JsonNode sealed(JsonNode body, Set<String> fields) {
+        if (fields.isEmpty() || !(body instanceof ObjectNode object)) {
+            return body;
         }
-        try {
-            JsonNode node = json.readTree(text);
-            if (!(node instanceof ObjectNode body) || !body.hasNonNull(sealedField)) {
-                return response;
+        ObjectNode copy = object.deepCopy();
+        for (String field : fields) {
+            JsonNode secret = copy.remove(field);
+            if (secret != null && secret.isTextual()) {
+                copy.put(field + SUFFIX, seal(secret.asText()));
             }
-            String secret = open(body.remove(sealedField).asText());
-            body.put(field, secret);
-            return Response.fromResponse(response).entity(json.writeValueAsString(body)).build();
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("stored response unreadable", e);
         }
+        return copy;
+    }
+
+    /** A stored body with every sealed field opened again ({@code null} when sealed under another key). */
+    public JsonNode opened(JsonNode stored) {
+        if (!(stored instanceof ObjectNode object)) {
+            return stored;
+        }
+        ObjectNode body = object.deepCopy();
+        List<String> sealedFields = new ArrayList<>();
+        body.fieldNames().forEachRemaining(name -> {
+            if (name.endsWith(SUFFIX)) {
+                sealedFields.add(name);
+            }
+        });
+        for (String sealedField : sealedFields) {
+            String secret = open(body.remove(sealedField).asText());
+            body.put(sealedField.substring(0, sealedField.length() - SUFFIX.length()), secret);
+        }
+        return body;
     }
 
     private String seal(String secret) {

@@ -9,7 +9,7 @@ import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
-import dev.atrium.common.paging.Lists;
+import dev.atrium.common.web.Lists;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.security.Callers;
@@ -20,6 +20,7 @@ import dev.atrium.invitation.dto.CreatedInvitationView;
 import dev.atrium.invitation.dto.InvitationView;
 import dev.atrium.invitation.dto.InviteRequest;
 import dev.atrium.member.dto.MemberView;
+import dev.atrium.common.web.Replies;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
@@ -48,8 +49,10 @@ public class InvitationResource {
 
     private final InvitationService invitations;
     private final Callers callers;
+    private final Replies replies;
 
-    public InvitationResource(InvitationService invitations, Callers callers) {
+    public InvitationResource(InvitationService invitations, Callers callers, Replies replies) {
+        this.replies = replies;
         this.invitations = invitations;
         this.callers = callers;
     }
@@ -65,7 +68,14 @@ public class InvitationResource {
     @APIResponse(responseCode = "429", description = "The workspace's hourly invitation budget is spent; `Retry-After`")
     public Uni<Response> invite(@PathParam("workspace_id") String workspaceId, InviteRequest body,
             @HeaderParam(Idempotency.HEADER) String idempotencyKey) {
-        return invitations.invite(callers.current(), workspaceId, body, idempotencyKey);
+        return invitations.invite(callers.current(), workspaceId, body, idempotencyKey,
+                invited -> replies.of(201, invited.invitation()).secret("token")
+                        .header("Location", "/v1/workspaces/" + workspaceId + "/invitations/"
+                                + invited.invitation().id())
+                        .header("RateLimit-Limit", String.valueOf(invited.limit()))
+                        .header("RateLimit-Remaining", String.valueOf(invited.remaining()))
+                        .header("RateLimit-Reset", String.valueOf(invited.resetSeconds())))
+                .map(outcome -> outcome.reply().toResponse());
     }
 
     @GET
@@ -107,7 +117,8 @@ public class InvitationResource {
             content = @Content(schema = @Schema(implementation = CreatedInvitationView.class)))
     public Uni<Response> resend(@PathParam("workspace_id") String workspaceId,
             @PathParam("invitation_id") String invitationId, @HeaderParam(Idempotency.HEADER) String idempotencyKey) {
-        return invitations.resend(callers.current(), workspaceId, invitationId, idempotencyKey);
+        return invitations.resend(callers.current(), workspaceId, invitationId, idempotencyKey,
+                resent -> replies.of(200, resent).secret("token")).map(outcome -> outcome.reply().toResponse());
     }
 
     @GET
@@ -131,7 +142,7 @@ public class InvitationResource {
         if (body == null || body.token() == null || body.token().isBlank()) {
             throw ApiException.validation("token", "required");
         }
-        return invitations.accept(callers.current(), body.token(), idempotencyKey);
+        return accept(body.token(), idempotencyKey);
     }
 
     @POST
@@ -141,7 +152,8 @@ public class InvitationResource {
             content = @Content(schema = @Schema(implementation = MemberView.class)))
     public Uni<Response> accept(@PathParam("token") String token,
             @HeaderParam(Idempotency.HEADER) String idempotencyKey) {
-        return invitations.accept(callers.current(), token, idempotencyKey);
+        return invitations.accept(callers.current(), token, idempotencyKey, member -> replies.of(200, member))
+                .map(outcome -> outcome.reply().toResponse());
     }
 
     @POST
@@ -151,7 +163,8 @@ public class InvitationResource {
             content = @Content(schema = @Schema(implementation = InvitationView.class)))
     public Uni<Response> decline(@PathParam("token") String token,
             @HeaderParam(Idempotency.HEADER) String idempotencyKey) {
-        return invitations.decline(callers.current(), token, idempotencyKey);
+        return invitations.decline(callers.current(), token, idempotencyKey,
+                declined -> replies.of(200, declined)).map(outcome -> outcome.reply().toResponse());
     }
 
     @DELETE

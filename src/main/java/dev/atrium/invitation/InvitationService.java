@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.Set;
 
 
@@ -37,9 +38,10 @@ import dev.atrium.common.security.Principal;
 import dev.atrium.common.security.Role;
 import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.ETags;
+import dev.atrium.common.web.Reply;
 import dev.atrium.common.web.RequestIds;
 import dev.atrium.idempotency.Idempotency;
-import dev.atrium.idempotency.SecretSeal;
+import dev.atrium.invitation.dto.CreatedInvitationView;
 import dev.atrium.invitation.dto.InvitationView;
 import dev.atrium.invitation.dto.InviteRequest;
 import dev.atrium.member.Memberships;
@@ -48,7 +50,6 @@ import dev.atrium.member.Seats;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.ws.rs.core.Response;
 
 /**
  * Invitations: invite, resend, accept, decline, revoke and the lists. Every change of an invitation or of the seats it
@@ -78,7 +79,6 @@ public class InvitationService {
     private final ObjectMapper json;
     private final int ratePerHour;
     private final int defaultTtl;
-    private final SecretSeal seal;
     private final String cellCode;
     private final WorkspaceDirectory workspaces;
     private final Memberships memberships;
@@ -87,7 +87,7 @@ public class InvitationService {
             ETags etags, ObjectMapper json,
             @ConfigProperty(name = "atrium.invitations.rate-limit-per-hour", defaultValue = "20") int ratePerHour,
             @ConfigProperty(name = "atrium.invitations.default-ttl-seconds", defaultValue = "604800") int defaultTtl,
-            SecretSeal seal, WorkspaceDirectory workspaces, Memberships memberships) {
+            WorkspaceDirectory workspaces, Memberships memberships) {
         this.workspaces = workspaces;
         this.memberships = memberships;
         this.cells = cells;
@@ -99,7 +99,6 @@ public class InvitationService {
         this.json = json;
         this.ratePerHour = ratePerHour;
         this.defaultTtl = defaultTtl;
-        this.seal = seal;
         this.cellCode = Ids.cellCode(cells.region());
     }
 
@@ -111,7 +110,12 @@ public class InvitationService {
 
     // ---------------------------------------------------------------- invite
 
-    public Uni<Response> invite(Caller caller, String workspaceId, InviteRequest body, String idempotencyKey) {
+    /** A new invitation with its token (shown once), and the workspace's invitation budget after it. */
+    public record Invited(CreatedInvitationView invitation, int limit, long remaining, long resetSeconds) {
+    }
+
+    public Uni<Idempotency.Outcome<Invited>> invite(Caller caller, String workspaceId, InviteRequest body,
+            String idempotencyKey, Function<Invited, Reply> reply) {
         InviteRequest req = body == null ? new InviteRequest(null, null, null) : body;
         Violations v = new Violations();
         v.check(validEmail(req.email()), "email", "required, an email address of at most 254 characters");
@@ -124,13 +128,12 @@ public class InvitationService {
         int ttl = req.ttlSeconds() == null ? defaultTtl : req.ttlSeconds();
         return idempotency.run(caller, idempotencyKey, req,
                 () -> access.workspace(caller, workspaceId, Permission.MEMBERS_INVITE),
-                () -> inviteNow(caller, workspaceId, email, role, ttl))
+                () -> inviteNow(caller, workspaceId, email, role, ttl), reply)
                 .onFailure(t -> DbErrors.isUniqueViolation(t, PENDING_EMAIL_CONSTRAINT))
-                .transform(t -> alreadyMember())
-                .map(this::unseal);
+                .transform(t -> alreadyMember());
     }
 
-    private Uni<Idempotency.Result> inviteNow(Caller caller, String workspaceId, String email, Role role, int ttl) {
+    private Uni<Invited> inviteNow(Caller caller, String workspaceId, String email, Role role, int ttl) {
         Instant now = Clock.now();
         return lockedGrant(caller, workspaceId).flatMap(grant -> {
             requireGrantable(caller.principal(), grant.role(), role);
@@ -166,13 +169,8 @@ public class InvitationService {
                                                     InvitationMapper.view(inv, now)))
                                             .map(e -> {
                                                 long reset = budget.used() == 0 ? WINDOW_SECONDS : budget.resetSeconds();
-                                                return new Idempotency.Result(201, sealed(inv, now, token))
-                                                        .header("Location", "/v1/workspaces/" + ws.id()
-                                                                + "/invitations/" + inv.id)
-                                                        .header("RateLimit-Limit", String.valueOf(ratePerHour))
-                                                        .header("RateLimit-Remaining",
-                                                                String.valueOf(ratePerHour - budget.used() - 1))
-                                                        .header("RateLimit-Reset", String.valueOf(reset));
+                                                return new Invited(InvitationMapper.created(inv, now, token),
+                                                        ratePerHour, ratePerHour - budget.used() - 1, reset);
                                             });
                                 });
                     });
@@ -257,16 +255,16 @@ public class InvitationService {
 
     // ---------------------------------------------------------------- resend
 
-    public Uni<Response> resend(Caller caller, String workspaceId, String invitationId, String idempotencyKey) {
+    public Uni<Idempotency.Outcome<CreatedInvitationView>> resend(Caller caller, String workspaceId,
+            String invitationId, String idempotencyKey, Function<CreatedInvitationView, Reply> reply) {
         return idempotency.run(caller, idempotencyKey, Map.of("invitation_id", String.valueOf(invitationId)),
                 () -> access.workspace(caller, workspaceId, Permission.MEMBERS_INVITE),
-                () -> resendNow(caller, workspaceId, invitationId))
+                () -> resendNow(caller, workspaceId, invitationId), reply)
                 .onFailure(t -> DbErrors.isUniqueViolation(t, PENDING_EMAIL_CONSTRAINT))
-                .transform(t -> alreadyMember())
-                .map(this::unseal);
+                .transform(t -> alreadyMember());
     }
 
-    private Uni<Idempotency.Result> resendNow(Caller caller, String workspaceId, String invitationId) {
+    private Uni<CreatedInvitationView> resendNow(Caller caller, String workspaceId, String invitationId) {
         Instant now = Clock.now();
         return lockedGrant(caller, workspaceId).flatMap(grant -> {
             WorkspaceRef ws = grant.workspace();
@@ -298,7 +296,7 @@ public class InvitationService {
                     return Panache.getSession().chain(s -> s.flush())
                             .chain(() -> events.append("invitation.resent", caller.actor(), caller.requestId(),
                                     subject(ws, inv), before, InvitationMapper.view(inv, now)))
-                            .map(e -> new Idempotency.Result(200, sealed(inv, now, token)));
+                            .map(e -> InvitationMapper.created(inv, now, token));
                 });
             });
         });
@@ -310,17 +308,18 @@ public class InvitationService {
      * Accepts by token. The token names its home cell, so another cell's token is redirected there. Idempotency is
      * scoped to the path with the token masked, and to a hash of the token, so the token is stored nowhere.
      */
-    public Uni<Response> accept(Caller caller, String token, String idempotencyKey) {
+    public Uni<Idempotency.Outcome<MemberView>> accept(Caller caller, String token, String idempotencyKey,
+            Function<MemberView, Reply> reply) {
         requireVerifiedUser(caller.principal());
         routeToken(caller, token);
         String tokenHash = hash(token);
         // Only the invitee's verified session gets here (checked above on every attempt); a replay shows it the
         // membership its own acceptance made.
         return idempotency.run(masked(caller), idempotencyKey, Map.of("token_sha256", tokenHash),
-                Idempotency::checkedBefore, () -> acceptNow(caller, tokenHash));
+                Idempotency::checkedBefore, () -> acceptNow(caller, tokenHash), reply);
     }
 
-    private Uni<Idempotency.Result> acceptNow(Caller caller, String tokenHash) {
+    private Uni<MemberView> acceptNow(Caller caller, String tokenHash) {
         Instant now = Clock.now();
         Principal p = caller.principal();
         return lockedByToken(tokenHash).chain(inv -> {
@@ -356,14 +355,14 @@ public class InvitationService {
                                                 .chain(() -> events.append("invitation.accepted", caller.actor(),
                                                         caller.requestId(), subject(ws, inv), before,
                                                         InvitationMapper.view(inv, now)));
-                                    })
-                                    .map(member -> new Idempotency.Result(200, member));
+                                    });
                         });
             });
         });
     }
 
-    public Uni<Response> decline(Caller caller, String token, String idempotencyKey) {
+    public Uni<Idempotency.Outcome<InvitationView>> decline(Caller caller, String token, String idempotencyKey,
+            Function<InvitationView, Reply> reply) {
         requireVerifiedUser(caller.principal());
         routeToken(caller, token);
         String tokenHash = hash(token);
@@ -381,9 +380,9 @@ public class InvitationService {
                 return workspaces.workspace(inv.workspaceId)
                         .chain(ws -> events.append("invitation.declined", caller.actor(), caller.requestId(),
                                 subject(ws, inv), before, InvitationMapper.view(inv, now)))
-                        .map(e -> new Idempotency.Result(200, InvitationMapper.view(inv, now)));
+                        .map(e -> InvitationMapper.view(inv, now));
             });
-        });
+        }, reply);
     }
 
     /**
@@ -623,12 +622,4 @@ public class InvitationService {
         }
     }
 
-    /** The body that leaves the transaction (and is stored for replay) carries the token sealed. */
-    private ObjectNode sealed(Invitation inv, Instant now, String token) {
-        return seal.sealed(InvitationMapper.view(inv, now), "token", token);
-    }
-
-    private Response unseal(Response response) {
-        return seal.open(response, "token");
-    }
 }

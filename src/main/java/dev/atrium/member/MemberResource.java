@@ -12,7 +12,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import dev.atrium.common.paging.Lists;
+import dev.atrium.common.web.Lists;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.access.AcceptsApiKeys;
 import dev.atrium.common.security.Callers;
@@ -23,6 +23,7 @@ import dev.atrium.member.dto.MyMembershipView;
 import dev.atrium.member.dto.OwnershipTransferView;
 import dev.atrium.member.dto.TransferOwnershipRequest;
 import dev.atrium.member.dto.UpdateMemberRequest;
+import dev.atrium.common.web.Replies;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
@@ -48,8 +49,10 @@ public class MemberResource {
 
     private final MemberService members;
     private final Callers callers;
+    private final Replies replies;
 
-    public MemberResource(MemberService members, Callers callers) {
+    public MemberResource(MemberService members, Callers callers, Replies replies) {
+        this.replies = replies;
         this.members = members;
         this.callers = callers;
     }
@@ -127,7 +130,8 @@ public class MemberResource {
             content = @Content(schema = @Schema(implementation = OwnershipTransferView.class)))
     public Uni<Response> transfer(@PathParam("workspace_id") String workspaceId, TransferOwnershipRequest body,
             @HeaderParam(Idempotency.HEADER) String idempotencyKey) {
-        return members.transfer(callers.current(), workspaceId, body, idempotencyKey);
+        return members.transfer(callers.current(), workspaceId, body, idempotencyKey,
+                transfer -> replies.of(200, transfer)).map(outcome -> outcome.reply().toResponse());
     }
 
     private static Response ok(MemberService.Found found) {

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 import org.hibernate.reactive.mutiny.Mutiny;
 
@@ -27,6 +28,7 @@ import dev.atrium.access.Permission;
 import dev.atrium.common.security.Principal;
 import dev.atrium.common.security.Role;
 import dev.atrium.common.web.ETags;
+import dev.atrium.common.web.Reply;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.member.dto.MemberView;
 import dev.atrium.member.dto.MyMembershipView;
@@ -35,7 +37,6 @@ import dev.atrium.member.dto.TransferOwnershipRequest;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.ws.rs.core.Response;
 
 /**
  * Workspace members: reading them, changing roles, removing or leaving, and transferring ownership. Role changes
@@ -251,8 +252,8 @@ public class MemberService {
 
     // ---------------------------------------------------------------- transfer ownership
 
-    public Uni<Response> transfer(Caller caller, String workspaceId, TransferOwnershipRequest body,
-            String idempotencyKey) {
+    public Uni<Idempotency.Outcome<OwnershipTransferView>> transfer(Caller caller, String workspaceId,
+            TransferOwnershipRequest body, String idempotencyKey, Function<OwnershipTransferView, Reply> reply) {
         TransferOwnershipRequest req = body == null ? new TransferOwnershipRequest(null) : body;
         new Violations()
                 .check(req.memberId() != null && !req.memberId().isBlank() && req.memberId().length() <= 100,
@@ -261,7 +262,7 @@ public class MemberService {
         // A replay needs the caller still to be a member: the transfer itself made the old owner an admin.
         return idempotency.run(caller, idempotencyKey, req,
                 () -> access.workspace(caller, workspaceId, Permission.MEMBERS_READ),
-                () -> transferNow(caller, workspaceId, req.memberId()).map(view -> new Idempotency.Result(200, view)));
+                () -> transferNow(caller, workspaceId, req.memberId()), reply);
     }
 
     /**

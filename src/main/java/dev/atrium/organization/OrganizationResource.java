@@ -10,7 +10,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import dev.atrium.common.paging.Lists;
+import dev.atrium.common.web.Lists;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.common.security.Callers;
 import dev.atrium.common.web.ETags;
@@ -20,6 +20,7 @@ import dev.atrium.organization.dto.OrganizationMemberView;
 import dev.atrium.organization.dto.OrganizationView;
 import dev.atrium.organization.dto.PutOrganizationMemberRequest;
 import dev.atrium.organization.dto.UpdateOrganizationRequest;
+import dev.atrium.common.web.Replies;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
@@ -47,8 +48,10 @@ public class OrganizationResource {
     private final OrganizationService organizations;
     private final Callers callers;
     private final ETags etags;
+    private final Replies replies;
 
-    public OrganizationResource(OrganizationService organizations, Callers callers, ETags etags) {
+    public OrganizationResource(OrganizationService organizations, Callers callers, ETags etags, Replies replies) {
+        this.replies = replies;
         this.organizations = organizations;
         this.callers = callers;
         this.etags = etags;
@@ -62,7 +65,9 @@ public class OrganizationResource {
             content = @Content(schema = @Schema(implementation = OrganizationView.class)))
     public Uni<Response> create(CreateOrganizationRequest body,
             @HeaderParam(Idempotency.HEADER) String idempotencyKey) {
-        return organizations.create(callers.current(), body, idempotencyKey);
+        return organizations.create(callers.current(), body, idempotencyKey,
+                created -> replies.of(201, created).header("Location", "/v1/organizations/" + created.id()))
+                .map(outcome -> outcome.reply().toResponse());
     }
 
     @GET

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,6 +31,7 @@ import dev.atrium.common.security.Role;
 import dev.atrium.common.text.Text;
 import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.ETags;
+import dev.atrium.common.web.Reply;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.organization.dto.CreateOrganizationRequest;
 import dev.atrium.organization.dto.OrganizationMemberView;
@@ -40,7 +42,6 @@ import io.quarkus.hibernate.reactive.panache.common.WithSession;
 import io.quarkus.hibernate.reactive.panache.common.WithTransaction;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.ws.rs.core.Response;
 
 @ApplicationScoped
 public class OrganizationService {
@@ -93,7 +94,8 @@ public class OrganizationService {
     record Owner(String userId, String email, String name) {
     }
 
-    public Uni<Response> create(Caller caller, CreateOrganizationRequest body, String idempotencyKey) {
+    public Uni<Idempotency.Outcome<OrganizationView>> create(Caller caller, CreateOrganizationRequest body,
+            String idempotencyKey, Function<OrganizationView, Reply> reply) {
         if (!caller.principal().isUser()) {
             throw ApiException.forbidden("Organizations are created by users.");
         }
@@ -107,8 +109,7 @@ public class OrganizationService {
         return Uni.createFrom().deferred(() -> idempotency.run(caller, idempotencyKey, req, Idempotency::checkedBefore,
                 () -> insert(caller, req.name(), req.slug(), false,
                         new Owner(caller.principal().id(), caller.principal().email(), caller.principal().name()))
-                        .map(org -> new Idempotency.Result(201, OrganizationMapper.view(org))
-                                .header("Location", "/v1/organizations/" + org.id))))
+                        .map(OrganizationMapper::view), reply))
                 .onFailure(t -> req.slug() == null && DbErrors.isUniqueViolation(t, SLUG_CONSTRAINT))
                 .retry().atMost(5)
                 .onFailure(t -> DbErrors.isUniqueViolation(t, SLUG_CONSTRAINT))

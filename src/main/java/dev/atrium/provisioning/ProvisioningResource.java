@@ -9,6 +9,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import dev.atrium.common.security.Callers;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.provisioning.dto.ProvisioningRunView;
+import dev.atrium.common.web.Replies;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.GET;
@@ -28,8 +29,10 @@ public class ProvisioningResource {
 
     private final ProvisioningService provisioning;
     private final Callers callers;
+    private final Replies replies;
 
-    public ProvisioningResource(ProvisioningService provisioning, Callers callers) {
+    public ProvisioningResource(ProvisioningService provisioning, Callers callers, Replies replies) {
+        this.replies = replies;
         this.provisioning = provisioning;
         this.callers = callers;
     }
@@ -51,6 +54,9 @@ public class ProvisioningResource {
             content = @Content(schema = @Schema(implementation = ProvisioningRunView.class)))
     public Uni<Response> retry(@PathParam("run_id") String runId,
             @HeaderParam(Idempotency.HEADER) String idempotencyKey) {
-        return provisioning.retry(callers.current(), runId, idempotencyKey);
+        return provisioning.retry(callers.current(), runId, idempotencyKey,
+                run -> replies.of(202, run).header("Location", "/v1/provisioning-runs/" + run.id())
+                        .header("Retry-After", "1"))
+                .map(outcome -> outcome.reply().toResponse());
     }
 }

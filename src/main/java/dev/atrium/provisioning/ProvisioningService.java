@@ -2,19 +2,20 @@ package dev.atrium.provisioning;
 
 import java.time.Instant;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 
 import dev.atrium.cell.Cells;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.access.Access;
 import dev.atrium.common.security.Caller;
 import dev.atrium.access.Permission;
+import dev.atrium.common.db.Tx;
+import dev.atrium.common.web.Reply;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.provisioning.dto.ProvisioningRunView;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.ws.rs.core.Response;
 
 /**
  * The provisioning API: planning a run inside the caller's transaction, waiting on it, reading it and retrying it.
@@ -66,12 +67,7 @@ public class ProvisioningService {
     @WithSession
     public Uni<ProvisioningRunView> get(Caller caller, String runId) {
         cells.requireLocal(runId, "run", caller.pathAndQuery());
-        return ProvisioningRun.<ProvisioningRun>findById(runId).flatMap(run -> {
-            if (run == null) {
-                return Uni.createFrom().failure(ApiException.notFound());
-            }
-            return access.workspace(caller, run.workspaceId, Permission.RUNS_READ).chain(() -> view(run));
-        });
+        return authorized(caller, runId, Permission.RUNS_READ).flatMap(ProvisioningService::view);
     }
 
     public static Uni<ProvisioningRunView> view(ProvisioningRun run) {
@@ -88,29 +84,22 @@ public class ProvisioningService {
      * the workspace back too (a create run: from {@code failed} to {@code provisioning}). Owners, admins and admin
      * services.
      */
-    public Uni<Response> retry(Caller caller, String runId, String idempotencyKey) {
+    public Uni<Idempotency.Outcome<ProvisioningRunView>> retry(Caller caller, String runId, String idempotencyKey,
+            Function<ProvisioningRunView, Reply> reply) {
         cells.requireLocal(runId, "run", caller.pathAndQuery());
-        AtomicBoolean fresh = new AtomicBoolean();
         return idempotency.run(caller, idempotencyKey, Map.of("run_id", runId),
-                () -> ProvisioningRun.<ProvisioningRun>findById(runId).chain(run -> run == null
-                        ? Uni.createFrom().failure(ApiException.notFound())
-                        : access.workspace(caller, run.workspaceId, Permission.RUNS_RETRY)),
-                () -> ProvisioningRun.<ProvisioningRun>findById(runId).flatMap(run -> {
-                    if (run == null) {
-                        return Uni.createFrom().failure(ApiException.notFound());
-                    }
-                    return access.workspace(caller, run.workspaceId, Permission.RUNS_RETRY)
-                            .chain(() -> engine.restart(run, caller))
-                            .invoke(() -> fresh.set(true))
-                            .chain(() -> view(run))
-                            .map(view -> new Idempotency.Result(202, view)
-                                    .header("Location", "/v1/provisioning-runs/" + run.id)
-                                    .header("Retry-After", "1"));
-                }))
-                .invoke(() -> {
-                    if (fresh.get()) {
-                        engine.kick(runId);
-                    }
-                });
+                () -> authorized(caller, runId, Permission.RUNS_RETRY),
+                () -> authorized(caller, runId, Permission.RUNS_RETRY)
+                        .call(run -> engine.restart(run, caller))
+                        .invoke(run -> Tx.afterCommit(() -> engine.kick(run.id)))
+                        .flatMap(ProvisioningService::view),
+                reply);
+    }
+
+    /** The run, when the caller holds {@code permission} on its workspace; 404 otherwise. */
+    private Uni<ProvisioningRun> authorized(Caller caller, String runId, Permission permission) {
+        return ProvisioningRun.<ProvisioningRun>findById(runId).chain(run -> run == null
+                ? Uni.createFrom().failure(ApiException.notFound())
+                : access.workspace(caller, run.workspaceId, permission).replaceWith(run));
     }
 }

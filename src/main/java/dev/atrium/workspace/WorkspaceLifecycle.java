@@ -2,12 +2,12 @@ package dev.atrium.workspace;
 
 import java.time.Instant;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 import org.jboss.logging.Logger;
 
 import dev.atrium.audit.EventLog;
-import dev.atrium.common.db.Shield;
+import dev.atrium.common.db.Tx;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.access.Access;
 import dev.atrium.common.security.Actor;
@@ -15,6 +15,7 @@ import dev.atrium.common.security.Caller;
 import dev.atrium.access.Permission;
 import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.ETags;
+import dev.atrium.common.web.Reply;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.organization.Organization;
 import dev.atrium.provisioning.ProvisioningService;
@@ -25,7 +26,6 @@ import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.ws.rs.core.Response;
 
 /**
  * The end of a workspace's life: delete (a deprovisioning run ends in {@code deleted}), restore within the retention
@@ -65,9 +65,8 @@ public class WorkspaceLifecycle {
      * {@code DELETE /v1/workspaces/{id}}: the owner moves the workspace to {@code deleting} (If-Match honoured), sets
      * {@code purge_at}, and a delete run deprovisions it; the run's last step marks it {@code deleted}.
      */
-    public Uni<Response> delete(Caller caller, String id, String ifMatch) {
-        AtomicReference<String> runId = new AtomicReference<>();
-        return Shield.of(() -> Panache.withTransaction(() -> access.workspace(caller, id, Permission.WORKSPACE_DELETE)
+    public Uni<WorkspaceChanges.Changed> delete(Caller caller, String id, String ifMatch) {
+        return Tx.run(() -> access.workspace(caller, id, Permission.WORKSPACE_DELETE)
                 .flatMap(grant -> {
                     Workspace ws = Workspace.of(grant.workspace());
                     return changes.apply(ws, caller.actor(), caller.requestId(), "workspace.deleted", org -> {
@@ -79,17 +78,13 @@ public class WorkspaceLifecycle {
                         ws.purgeAt = ws.deletedAt.plus(config.retention());
                         SagaEngine.Planned run = provisioning.plan(WorkspaceRuns.DELETE, ws.id);
                         ws.provisioningRunId = run.run().id;
-                        runId.set(run.run().id);
+                        Tx.afterCommit(() -> {
+                            provisioning.kick(run.run().id);
+                            metrics.counter("atrium.workspaces.deleted").increment();
+                        });
                         return provisioning.persist(run);
                     });
-                })))
-                .map(changed -> {
-                    provisioning.kick(runId.get());
-                    metrics.counter("atrium.workspaces.deleted").increment();
-                    return Response.accepted(changed.view()).header("ETag", changed.etag())
-                            .header("Link", "</v1/provisioning-runs/" + runId.get() + ">; rel=\"monitor\"")
-                            .header("Retry-After", "1").build();
-                });
+                }));
     }
 
     /**
@@ -98,8 +93,8 @@ public class WorkspaceLifecycle {
      * again and its access relationships rewritten. With a dataplane configured, a restore run brings the
      * dataplane's resources back.
      */
-    public Uni<Response> restore(Caller caller, String id, String idempotencyKey) {
-        AtomicReference<String> runId = new AtomicReference<>();
+    public Uni<Idempotency.Outcome<WorkspaceChanges.Changed>> restore(Caller caller, String id,
+            String idempotencyKey, Function<WorkspaceChanges.Changed, Reply> reply) {
         return idempotency.run(caller, idempotencyKey, Map.of("restore", id),
                 () -> access.workspace(caller, id, Permission.WORKSPACE_RESTORE),
                 () -> access.workspace(caller, id, Permission.WORKSPACE_RESTORE).flatMap(grant -> {
@@ -127,17 +122,12 @@ public class WorkspaceLifecycle {
                         if (dataplane.configured()) {
                             SagaEngine.Planned run = provisioning.plan(WorkspaceRuns.RESTORE, ws.id);
                             ws.provisioningRunId = run.run().id;
-                            runId.set(run.run().id);
+                            Tx.afterCommit(() -> provisioning.kick(run.run().id));
                             resources = resources.chain(() -> provisioning.persist(run));
                         }
                         return resources;
-                    }).map(changed -> new Idempotency.Result(200, changed.view()).header("ETag", changed.etag()));
-                }))
-                .invoke(() -> {
-                    if (runId.get() != null) {
-                        provisioning.kick(runId.get());
-                    }
-                });
+                    });
+                }), reply);
     }
 
     // ---------------------------------------------------------------- purge

@@ -1,5 +1,6 @@
 package dev.atrium.workspace;
 
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +20,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.atrium.cell.FanOut;
-import dev.atrium.common.paging.Lists;
+import dev.atrium.common.web.Lists;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.problem.Violations;
@@ -27,6 +28,8 @@ import dev.atrium.access.AcceptsApiKeys;
 import dev.atrium.common.security.Caller;
 import dev.atrium.common.security.Callers;
 import dev.atrium.common.web.ETags;
+import dev.atrium.common.web.Replies;
+import dev.atrium.common.web.Reply;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.provisioning.ProvisioningService;
 import dev.atrium.workspace.dto.EnvironmentView;
@@ -66,13 +69,15 @@ public class WorkspaceResource {
     private final ProvisioningService provisioning;
     private final Callers callers;
     private final WorkspaceLifecycle lifecycle;
+    private final Replies replies;
 
     public WorkspaceResource(WorkspaceService workspaces, ProvisioningService provisioning, Callers callers,
-            WorkspaceLifecycle lifecycle) {
+            WorkspaceLifecycle lifecycle, Replies replies) {
         this.workspaces = workspaces;
         this.lifecycle = lifecycle;
         this.provisioning = provisioning;
         this.callers = callers;
+        this.replies = replies;
     }
 
     @POST
@@ -92,7 +97,7 @@ public class WorkspaceResource {
             @HeaderParam(Idempotency.HEADER) String idempotencyKey,
             @Parameter(description = "`wait=N` (seconds, at most 30) answers 201 once the workspace is active")
             @HeaderParam("Prefer") String prefer) {
-        return workspaces.create(callers.current(), body, null, idempotencyKey, waitSeconds(prefer));
+        return create(body, null, idempotencyKey, prefer);
     }
 
     @POST
@@ -106,7 +111,42 @@ public class WorkspaceResource {
     public Uni<Response> createInOrganization(@PathParam("org_id") String organizationId,
             CreateWorkspaceRequest body, @HeaderParam(Idempotency.HEADER) String idempotencyKey,
             @HeaderParam("Prefer") String prefer) {
-        return workspaces.create(callers.current(), body, organizationId, idempotencyKey, waitSeconds(prefer));
+        return create(body, organizationId, idempotencyKey, prefer);
+    }
+
+    /**
+     * 202 with the provisioning workspace, its run as {@code Link rel=monitor} and {@code Retry-After}; with
+     * {@code Prefer: wait=N} the answer waits for the run (not on a replay) and is 201 once the workspace is active.
+     * An {@code account_id} in the body is answered with {@code Deprecation}.
+     */
+    private Uni<Response> create(CreateWorkspaceRequest body, String organizationId, String idempotencyKey,
+            String prefer) {
+        Integer wait = waitSeconds(prefer);
+        return workspaces.create(callers.current(), body, organizationId, idempotencyKey,
+                created -> provisioning(replies.of(202, created.view()), created.view()))
+                .flatMap(outcome -> wait == null || outcome.replayed()
+                        ? Uni.createFrom().item(outcome.reply().toResponse())
+                        : provisioning.awaitFinished(outcome.result().runId(), Instant.now().plusSeconds(wait))
+                                .chain(() -> workspaces.current(outcome.result().view().id()))
+                                .map(found -> waited(found, wait)))
+                .map(response -> body != null && body.accountId() != null
+                        ? Response.fromResponse(response).header("Deprecation", "true").build()
+                        : response);
+    }
+
+    private Response waited(WorkspaceService.Found found, int wait) {
+        boolean active = WorkspaceStatus.ACTIVE.wire().equals(found.view().status());
+        Reply reply = replies.of(active ? 201 : 202, found.view()).header("ETag", found.etag())
+                .header("Preference-Applied", "wait=" + wait);
+        return (active ? reply.header("Location", "/v1/workspaces/" + found.view().id())
+                : provisioning(reply, found.view())).toResponse();
+    }
+
+    /** Where the workspace is, and where its provisioning run can be watched. */
+    private static Reply provisioning(Reply reply, WorkspaceView view) {
+        return reply.header("Location", "/v1/workspaces/" + view.id())
+                .header("Link", "</v1/provisioning-runs/" + view.provisioningRunId() + ">; rel=\"monitor\"")
+                .header("Retry-After", "1");
     }
 
     static Integer waitSeconds(String prefer) {
@@ -248,9 +288,10 @@ public class WorkspaceResource {
     @Operation(operationId = "archiveWorkspace", summary = "Archive a workspace")
     @APIResponse(responseCode = "200", description = "Archived",
             content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
-    public Uni<Response> archive(@PathParam("workspace_id") String id,
+    public Uni<Response> archive(@PathParam("workspace_id") String id, @HeaderParam("If-Match") String ifMatch,
             @HeaderParam(Idempotency.HEADER) String idempotencyKey) {
-        return workspaces.archive(callers.current(), id, true, idempotencyKey);
+        return workspaces.archive(callers.current(), id, true, ifMatch, idempotencyKey, this::found)
+                .map(outcome -> outcome.reply().toResponse());
     }
 
     @POST
@@ -259,9 +300,14 @@ public class WorkspaceResource {
     @Operation(operationId = "unarchiveWorkspace", summary = "Bring an archived workspace back")
     @APIResponse(responseCode = "200", description = "Active again",
             content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
-    public Uni<Response> unarchive(@PathParam("workspace_id") String id,
+    public Uni<Response> unarchive(@PathParam("workspace_id") String id, @HeaderParam("If-Match") String ifMatch,
             @HeaderParam(Idempotency.HEADER) String idempotencyKey) {
-        return workspaces.archive(callers.current(), id, false, idempotencyKey);
+        return workspaces.archive(callers.current(), id, false, ifMatch, idempotencyKey, this::found)
+                .map(outcome -> outcome.reply().toResponse());
+    }
+
+    private Reply found(WorkspaceService.Found found) {
+        return replies.of(200, found.view()).header("ETag", found.etag());
     }
 
     @DELETE
@@ -275,7 +321,11 @@ public class WorkspaceResource {
                     @Header(name = "Retry-After", description = "Seconds until checking again is useful") },
             content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
     public Uni<Response> delete(@PathParam("workspace_id") String id, @HeaderParam("If-Match") String ifMatch) {
-        return lifecycle.delete(callers.current(), id, ifMatch);
+        return lifecycle.delete(callers.current(), id, ifMatch)
+                .map(changed -> replies.of(202, changed.view()).header("ETag", changed.etag())
+                        .header("Link", "</v1/provisioning-runs/" + changed.view().provisioningRunId()
+                                + ">; rel=\"monitor\"")
+                        .header("Retry-After", "1").toResponse());
     }
 
     @POST
@@ -287,7 +337,9 @@ public class WorkspaceResource {
             content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
     public Uni<Response> restore(@PathParam("workspace_id") String id,
             @HeaderParam(Idempotency.HEADER) String idempotencyKey) {
-        return lifecycle.restore(callers.current(), id, idempotencyKey);
+        return lifecycle.restore(callers.current(), id, idempotencyKey,
+                changed -> replies.of(200, changed.view()).header("ETag", changed.etag()))
+                .map(outcome -> outcome.reply().toResponse());
     }
 
     @PATCH

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -24,6 +24,7 @@ import dev.atrium.common.Slugs;
 import dev.atrium.common.db.Locks;
 import dev.atrium.common.db.DbErrors;
 import dev.atrium.common.db.Shield;
+import dev.atrium.common.db.Tx;
 import dev.atrium.common.json.MergePatch;
 import dev.atrium.common.paging.Page;
 import dev.atrium.common.paging.Paging;
@@ -38,6 +39,7 @@ import dev.atrium.common.security.Role;
 import dev.atrium.common.text.Text;
 import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.ETags;
+import dev.atrium.common.web.Reply;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.member.Memberships;
 import dev.atrium.member.Seats;
@@ -53,7 +55,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.ws.rs.core.Response;
 
 @ApplicationScoped
 public class WorkspaceService {
@@ -102,12 +103,17 @@ public class WorkspaceService {
 
     // ---------------------------------------------------------------- create
 
+    /** A workspace just created: its view and ETag, and the provisioning run that starts once it committed. */
+    public record Created(WorkspaceView view, String etag, String runId) {
+    }
+
     /**
-     * Creates a workspace and its pending provisioning run in one transaction (with its event and idempotency key),
-     * then starts the run. {@code waitSeconds} (already clamped) waits for the run to finish.
+     * Creates a workspace and its pending provisioning run in one transaction (with its events and idempotency
+     * key); the run starts once the transaction has committed. {@code reply} is what the caller answers with it,
+     * stored for idempotent replays (whose result is {@code null}: nothing was created again).
      */
-    public Uni<Response> create(Caller caller, CreateWorkspaceRequest body, String pathOrganizationId,
-            String idempotencyKey, Integer waitSeconds) {
+    public Uni<Idempotency.Outcome<Created>> create(Caller caller, CreateWorkspaceRequest body,
+            String pathOrganizationId, String idempotencyKey, Function<Created, Reply> reply) {
         CreateWorkspaceRequest req = body != null ? body
                 : new CreateWorkspaceRequest(null, null, null, null, null, null, null, null, null, null, null, null);
         Principal p = caller.principal();
@@ -117,55 +123,22 @@ public class WorkspaceService {
         if (p.isService() && !p.hasScope(Principal.SCOPE_WORKSPACES_WRITE)) {
             throw ApiException.forbidden("Creating workspaces needs the atrium:workspaces:write scope.");
         }
-        AtomicReference<RemoteOrganization> remote = new AtomicReference<>();
-        Uni<String> org = targetOrganization(caller, req, organizationId, remote);
-        AtomicReference<String> runId = new AtomicReference<>();
-        return org.flatMap(orgId -> Uni.createFrom().deferred(() -> idempotency.run(caller, idempotencyKey, req,
-                Idempotency::checkedBefore, // the organization grant above is decided again on every attempt
-                () -> insert(caller, req, orgId, remote.get()).map(created -> {
-                    runId.set(created.provisioningRunId());
-                    return new Idempotency.Result(202, created)
-                            .header("Location", "/v1/workspaces/" + created.id())
-                            .header("Link", "</v1/provisioning-runs/" + created.provisioningRunId()
-                                    + ">; rel=\"monitor\"")
-                            .header("Retry-After", "1");
-                })))
-                .onFailure(t -> req.slug() == null && DbErrors.isUniqueViolation(t, SLUG_CONSTRAINT)).retry()
-                .atMost(5)
-                .onFailure(t -> DbErrors.isUniqueViolation(t, SLUG_CONSTRAINT))
-                .transform(t -> ApiException.conflict("conflict", "The slug is taken in this organization.")
-                        .extension("field", "slug")))
-                .flatMap(response -> {
-                    if (runId.get() == null) {
-                        return Uni.createFrom().item(response); // a replay: the run was started by the original
-                    }
-                    metrics.counter("atrium.workspaces.created").increment();
-                    provisioning.kick(runId.get());
-                    if (waitSeconds == null) {
-                        return Uni.createFrom().item(response);
-                    }
-                    String workspaceId = String.valueOf(response.getHeaderString("Location"))
-                            .substring("/v1/workspaces/".length());
-                    return provisioning.awaitFinished(runId.get(), Instant.now().plusSeconds(waitSeconds))
-                            .flatMap(status -> Panache.withSession(() -> load(workspaceId)))
-                            .map(found -> {
-                                WorkspaceView view = found.view();
-                                Response.ResponseBuilder b = Response
-                                        .status("active".equals(view.status()) ? 201 : 202)
-                                        .entity(view)
-                                        .header("Location", "/v1/workspaces/" + view.id())
-                                        .header("Preference-Applied", "wait=" + waitSeconds)
-                                        .header("ETag", found.etag());
-                                if (!"active".equals(view.status())) {
-                                    b.header("Link", "</v1/provisioning-runs/" + view.provisioningRunId()
-                                            + ">; rel=\"monitor\"").header("Retry-After", "1");
-                                }
-                                return b.build();
-                            });
-                })
-                .map(response -> req.accountId() != null
-                        ? Response.fromResponse(response).header("Deprecation", "true").build()
-                        : response);
+        return targetOrganization(caller, req, organizationId)
+                .flatMap(target -> Uni.createFrom().deferred(() -> idempotency.run(caller, idempotencyKey, req,
+                        Idempotency::checkedBefore, // the organization grant above is decided again on every attempt
+                        () -> insert(caller, req, target).invoke(created -> Tx.afterCommit(() -> {
+                            metrics.counter("atrium.workspaces.created").increment();
+                            provisioning.kick(created.runId());
+                        })), reply))
+                        .onFailure(t -> req.slug() == null && DbErrors.isUniqueViolation(t, SLUG_CONSTRAINT)).retry()
+                        .atMost(5)
+                        .onFailure(t -> DbErrors.isUniqueViolation(t, SLUG_CONSTRAINT))
+                        .transform(t -> ApiException.conflict("conflict", "The slug is taken in this organization.")
+                                .extension("field", "slug")));
+    }
+
+    /** Where a create goes: an organization served here, or one homed in a peer cell as that cell described it. */
+    private record Target(String organizationId, RemoteOrganization remote) {
     }
 
     /**
@@ -175,16 +148,15 @@ public class WorkspaceService {
      * leaves nothing written (503 {@code cell_unavailable}); the insert then keeps a local reference row for it. An
      * idempotent replay of such a create also needs that answer (or the cached one, at most 30 s old) before it replays.
      */
-    private Uni<String> targetOrganization(Caller caller, CreateWorkspaceRequest req, String organizationId,
-            AtomicReference<RemoteOrganization> remote) {
+    private Uni<Target> targetOrganization(Caller caller, CreateWorkspaceRequest req, String organizationId) {
         Principal p = caller.principal();
         if (organizationId != null) {
             Optional<String> home = cells.peerHomeOf(organizationId, "org");
             if (home.isEmpty()) {
-                return Uni.createFrom().item(organizationId);
+                return Uni.createFrom().item(new Target(organizationId, null));
             }
             return access.remoteOrganization(caller, home.get(), organizationId, OrgPermission.CREATE_WORKSPACE,
-                    peers.forward()).invoke(remote::set).map(RemoteOrganization::id);
+                    peers.forward()).map(remote -> new Target(remote.id(), remote));
         }
         if (!peers.isDirectory()) {
             if (!p.isUser()) {
@@ -192,11 +164,12 @@ public class WorkspaceService {
                         + " live in region " + peers.directoryRegion());
             }
             return access.remotePersonalOrganization(caller, OrgPermission.CREATE_WORKSPACE, peers.forward())
-                    .invoke(remote::set).map(RemoteOrganization::id);
+                    .map(remote -> new Target(remote.id(), remote));
         }
-        return p.isUser() ? organizations.ensurePersonal(caller).map(o -> o.id)
+        Uni<Organization> personal = p.isUser() ? organizations.ensurePersonal(caller)
                 : organizations.ensurePersonalFor(caller, req.owner().userId(), req.owner().email(),
-                        req.owner().name()).map(o -> o.id);
+                        req.owner().name());
+        return personal.map(o -> new Target(o.id, null));
     }
 
     private static String organizationOf(CreateWorkspaceRequest req, String pathOrganizationId) {
@@ -271,11 +244,11 @@ public class WorkspaceService {
         }
     }
 
-    private Uni<WorkspaceView> insert(Caller caller, CreateWorkspaceRequest req, String organizationId,
-            RemoteOrganization remote) {
+    private Uni<Created> insert(Caller caller, CreateWorkspaceRequest req, Target target) {
         Principal p = caller.principal();
+        RemoteOrganization remote = target.remote();
         Uni<Access.OrganizationGrant> granted = remote == null
-                ? access.organization(caller, organizationId, OrgPermission.CREATE_WORKSPACE)
+                ? access.organization(caller, target.organizationId(), OrgPermission.CREATE_WORKSPACE)
                 : organizations.reference(caller, remote).map(o -> new Access.OrganizationGrant(o, remote.role()));
         return granted.flatMap(grant -> {
             Organization org = Organization.of(grant.organization());
@@ -320,7 +293,7 @@ public class WorkspaceService {
                                             caller.requestId(), ws.createdAt))
                                     // Last, so the per-user lock it takes is held only until the commit.
                                     .chain(() -> seats.requireJoinBudget(owner.userId(), true))
-                                    .replaceWith(view);
+                                    .replaceWith(new Created(view, etag(ws, org), ws.provisioningRunId));
                         });
             });
         });
@@ -347,6 +320,11 @@ public class WorkspaceService {
                 .chain(() -> Environment.<Environment>list("workspaceId = ?1 order by createdAt, name", workspaceId))
                 .map(envs -> envs.stream().map(e -> new EnvironmentView("environment", e.id, e.workspaceId, e.name,
                         e.status, e.createdAt)).toList());
+    }
+
+    /** The workspace as it stands, for a caller who was just allowed to create or change it. */
+    public Uni<Found> current(String id) {
+        return Panache.withSession(() -> load(id));
     }
 
     Uni<Found> load(String id) {
@@ -599,14 +577,15 @@ public class WorkspaceService {
     }
 
     /** Archive or unarchive, guarded by an optional {@code Idempotency-Key} like every POST. */
-    public Uni<Response> archive(Caller caller, String id, boolean archive, String idempotencyKey) {
+    public Uni<Idempotency.Outcome<Found>> archive(Caller caller, String id, boolean archive, String ifMatch,
+            String idempotencyKey, Function<Found, Reply> reply) {
         return idempotency.run(caller, idempotencyKey, Map.of("archive", archive),
-                () -> access.workspace(caller, id, Permission.WORKSPACE_UPDATE), () -> archiveNow(caller, id, archive)
-                .map(found -> new Idempotency.Result(200, found.view()).header("ETag", found.etag())));
+                () -> access.workspace(caller, id, Permission.WORKSPACE_UPDATE),
+                () -> archiveNow(caller, id, archive, ifMatch), reply);
     }
 
-    private Uni<Found> archiveNow(Caller caller, String id, boolean archive) {
-        return mutate(caller, id, Permission.WORKSPACE_UPDATE, null,
+    private Uni<Found> archiveNow(Caller caller, String id, boolean archive, String ifMatch) {
+        return mutate(caller, id, Permission.WORKSPACE_UPDATE, ifMatch,
                 archive ? "workspace.archived" : "workspace.unarchived", (ws, orgName) -> {
                     if (archive) {
                         if (WorkspaceStatus.FROZEN.wire().equals(ws.status)) {
