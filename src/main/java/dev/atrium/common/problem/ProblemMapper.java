@@ -19,6 +19,7 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 
+import dev.atrium.common.db.BoundedPool;
 import dev.atrium.common.db.DbErrors;
 import dev.atrium.common.json.UnstorableTextException;
 import dev.atrium.common.text.Text;
@@ -213,6 +214,9 @@ public class ProblemMapper {
 
     @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER + 1000)
     public Response unexpected(Throwable e, HttpServerRequest request) {
+        if (BoundedPool.exhausted(e)) {
+            return overloaded(request);
+        }
         ApiException known = DbErrors.translate(e);
         if (known != null) {
             DbErrors.sqlState(e).filter(state -> state.startsWith(DbErrors.DATA_EXCEPTION_CLASS)).ifPresent(
@@ -245,6 +249,12 @@ public class ProblemMapper {
             case 503 -> "Service Unavailable";
             default -> status >= 500 ? "Internal Server Error" : "Error";
         };
+    }
+
+    /** The database pool is exhausted: refuse at once so the caller backs off, rather than hold the request. */
+    private Response overloaded(HttpServerRequest request) {
+        return build(request, 503, "service_unavailable", "The service is at capacity; retry after the delay given.",
+                List.of(), Map.of("Retry-After", "1"), Map.of());
     }
 
     private Response malformed(HttpServerRequest request) {

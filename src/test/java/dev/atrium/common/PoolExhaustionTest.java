@@ -1,0 +1,156 @@
+package dev.atrium.common;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import dev.atrium.apikey.ApiKeyFormat;
+import dev.atrium.common.db.PoolBounds;
+import dev.atrium.common.id.Ids;
+import dev.atrium.support.Api;
+import dev.atrium.support.Tokens;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import io.restassured.config.RestAssuredConfig;
+import io.restassured.response.Response;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import jakarta.inject.Inject;
+
+/**
+ * With every connection of the service's pool taken (here by the test itself, from the same pool), a request that
+ * needs the database is answered 503 {@code service_unavailable} with {@code Retry-After} after at most the
+ * acquisition timeout, or at once when the wait queue is full, instead of hanging; requests that need no database
+ * are unaffected, and the service answers normally as soon as connections are free again.
+ */
+@QuarkusTest
+class PoolExhaustionTest {
+
+    @Inject
+    Pool pool;
+
+    @Inject
+    PoolBounds bounds;
+
+    @ConfigProperty(name = "quarkus.datasource.reactive.max-size")
+    int poolSize;
+
+    private final List<SqlConnection> held = new ArrayList<>();
+    private final AtomicInteger waitersSettled = new AtomicInteger();
+    private int waiters;
+
+    @AfterEach
+    void releaseEverything() throws InterruptedException {
+        releaseHeld();
+        awaitWaiters();
+    }
+
+    @Test
+    void aRequestThatFindsNoConnectionIs503WithinTheAcquisitionTimeout() {
+        String token = Tokens.user(Tokens.unique("pool"));
+        Api.as(token).get("/v1/workspaces").then().statusCode(200);
+
+        holdEveryConnection();
+
+        long started = System.nanoTime();
+        Response refused = Api.as(token).config(givingUpAfter10s()).get("/v1/workspaces");
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        refused.then().statusCode(503)
+                .contentType("application/problem+json")
+                .header("Retry-After", "1")
+                .body("code", equalTo("service_unavailable"))
+                .body("status", equalTo(503));
+        assertTrue(took.compareTo(bounds.acquireTimeout().minusMillis(100)) >= 0,
+                "answered before the acquisition timeout ran out: " + took);
+        assertTrue(took.compareTo(bounds.acquireTimeout().plusSeconds(2)) < 0, "held too long: " + took);
+
+        // Liveness needs no connection and stays UP.
+        given().get("/q/health/live").then().statusCode(200);
+
+        releaseHeld();
+        Api.as(token).get("/v1/workspaces").then().statusCode(200);
+    }
+
+    @Test
+    void aRequestThatFindsTheWaitQueueFullIs503AtOnce() throws InterruptedException {
+        String token = Tokens.user(Tokens.unique("pool"));
+        Api.as(token).get("/v1/workspaces").then().statusCode(200);
+
+        holdEveryConnection();
+        fillTheWaitQueue();
+
+        long started = System.nanoTime();
+        Response refused = Api.as(token).config(givingUpAfter10s()).get("/v1/workspaces");
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        refused.then().statusCode(503)
+                .contentType("application/problem+json")
+                .header("Retry-After", "1")
+                .body("code", equalTo("service_unavailable"));
+        assertTrue(took.compareTo(bounds.acquireTimeout()) < 0, "waited although the queue was full: " + took);
+
+        releaseHeld();
+        awaitWaiters();
+        Api.as(token).get("/v1/workspaces").then().statusCode(200);
+    }
+
+    @Test
+    void anApiKeyThatCannotBeLookedUpIs503NotARefusedKey() {
+        String unknownKey = ApiKeyFormat.token(Ids.generate("key", Ids.cellCode("us-east-1")),
+                ApiKeyFormat.newSecret());
+        Api.as(unknownKey).get("/v1/me").then().statusCode(401);
+
+        holdEveryConnection();
+
+        Api.as(unknownKey).config(givingUpAfter10s()).get("/v1/me").then().statusCode(503)
+                .header("Retry-After", "1")
+                .body("code", equalTo("service_unavailable"));
+
+        releaseHeld();
+        Api.as(unknownKey).get("/v1/me").then().statusCode(401).body("code", equalTo("unauthenticated"));
+    }
+
+    /** Without the bounds a request would wait for a connection forever: give up on it, and fail, after 10 s. */
+    private static RestAssuredConfig givingUpAfter10s() {
+        return RestAssured.config()
+                .httpClient(RestAssured.config().getHttpClientConfig().setParam("http.socket.timeout", 10_000));
+    }
+
+    private void holdEveryConnection() {
+        for (int i = 0; i < poolSize; i++) {
+            held.add(pool.getConnection().await().atMost(Duration.ofSeconds(10)));
+        }
+        assertEquals(poolSize, held.size());
+    }
+
+    /** As many acquisitions as may wait, left waiting: each fails after the timeout, or returns what it gets. */
+    private void fillTheWaitQueue() {
+        waiters = bounds.maxWaiting();
+        for (int i = 0; i < waiters; i++) {
+            pool.getConnection().subscribe().with(c -> c.close().subscribe().with(
+                    closed -> waitersSettled.incrementAndGet(), failure -> waitersSettled.incrementAndGet()),
+                    failure -> waitersSettled.incrementAndGet());
+        }
+    }
+
+    private void awaitWaiters() throws InterruptedException {
+        for (int i = 0; i < 200 && waitersSettled.get() < waiters; i++) {
+            Thread.sleep(25);
+        }
+        assertEquals(waiters, waitersSettled.get(), "waiters still queued");
+    }
+
+    private void releaseHeld() {
+        held.forEach(c -> c.closeAndAwait());
+        held.clear();
+    }
+}
