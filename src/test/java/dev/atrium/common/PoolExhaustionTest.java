@@ -2,6 +2,7 @@ package dev.atrium.common;
 
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,8 +31,9 @@ import jakarta.inject.Inject;
 /**
  * With every connection of the service's pool taken (here by the test itself, from the same pool), a request that
  * needs the database is answered 503 {@code service_unavailable} with {@code Retry-After} after at most the
- * acquisition timeout, or at once when the wait queue is full, instead of hanging; requests that need no database
- * are unaffected, and the service answers normally as soon as connections are free again.
+ * acquisition timeout, or at once when the wait queue is full (then even before its token is verified), instead of
+ * hanging; requests that need no database are unaffected, and the service answers normally as soon as connections
+ * are free again.
  */
 @QuarkusTest
 class PoolExhaustionTest {
@@ -98,6 +100,16 @@ class PoolExhaustionTest {
                 .body("code", equalTo("service_unavailable"));
         assertTrue(took.compareTo(bounds.acquireTimeout()) < 0, "waited although the queue was full: " + took);
 
+        // Refused at the door, before the token is even verified: a request without one gets the same answer.
+        given().get("/v1/workspaces").then().statusCode(503)
+                .contentType("application/problem+json")
+                .header("Retry-After", "1")
+                .header("X-Atrium-Region", "us-east-1")
+                .header("Request-Id", startsWith("req_"))
+                .body("code", equalTo("service_unavailable"))
+                .body("instance", equalTo("/v1/workspaces"));
+        given().get("/q/health/live").then().statusCode(200);
+
         releaseHeld();
         awaitWaiters();
         Api.as(token).get("/v1/workspaces").then().statusCode(200);
@@ -132,9 +144,12 @@ class PoolExhaustionTest {
         assertEquals(poolSize, held.size());
     }
 
-    /** As many acquisitions as may wait, left waiting: each fails after the timeout, or returns what it gets. */
+    /**
+     * As many acquisitions as may wait (one asking the pool per connection, the rest in line), left waiting: each
+     * fails after the timeout, or returns what it gets.
+     */
     private void fillTheWaitQueue() {
-        waiters = bounds.maxWaiting();
+        waiters = poolSize + bounds.maxWaiting();
         for (int i = 0; i < waiters; i++) {
             pool.getConnection().subscribe().with(c -> c.close().subscribe().with(
                     closed -> waitersSettled.incrementAndGet(), failure -> waitersSettled.incrementAndGet()),

@@ -9,11 +9,11 @@ import io.smallrye.config.WithDefault;
 @ConfigMapping(prefix = "atrium.db")
 public interface PoolBounds {
 
-    /** The longest a request waits for a connection before it is answered 503. */
+    /** The longest a request waits for a connection, once all are open and taken, before it is answered 503. */
     @WithDefault("1s")
     Duration acquireTimeout();
 
-    /** Requests waiting for a connection at once; one more is answered 503 at once. */
+    /** Requests in line for a connection (beyond one per connection of the pool); one more is answered 503 at once. */
     @WithDefault("200")
     int maxWaiting();
 }

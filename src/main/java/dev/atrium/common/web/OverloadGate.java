@@ -1,0 +1,40 @@
+package dev.atrium.common.web;
+
+import java.util.List;
+
+import dev.atrium.common.db.BoundedPool;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+/**
+ * While every place in line for a database connection is taken, API requests are answered 503
+ * {@code service_unavailable} at the door, before their token is verified: the same answer the pool would give a
+ * moment later, without the work. Under overload, clients that retry at once would otherwise keep the CPU busy
+ * verifying tokens for requests that can only be refused, and starve the requests that hold a connection.
+ */
+@ApplicationScoped
+public class OverloadGate {
+
+    private final BoundedPool pool;
+
+    public OverloadGate(BoundedPool pool) {
+        this.pool = pool;
+    }
+
+    void install(@Observes Router router) {
+        // Right after HttpEdge's request id and headers, before anything that authenticates.
+        router.route("/v1/*").order(Integer.MIN_VALUE + 1).handler(this::gate);
+    }
+
+    private void gate(RoutingContext ctx) {
+        if (!pool.full()) {
+            ctx.next();
+            return;
+        }
+        ctx.response().putHeader("Retry-After", "1");
+        HttpEdge.problem(ctx, 503, "service_unavailable", "The service is at capacity; retry after the delay given.",
+                List.of());
+    }
+}
