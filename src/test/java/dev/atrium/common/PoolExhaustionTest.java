@@ -29,11 +29,11 @@ import io.vertx.mutiny.sqlclient.SqlConnection;
 import jakarta.inject.Inject;
 
 /**
- * With every connection of the service's pool taken (here by the test itself, from the same pool), a request that
+ * With every connection of the service's pool taken (here by the test itself, from the same pool), an API request that
  * needs the database is answered 503 {@code service_unavailable} with {@code Retry-After} after at most the
  * acquisition timeout, or at once when the wait queue is full (then even before its token is verified), instead of
- * hanging; requests that need no database are unaffected, and the service answers normally as soon as connections
- * are free again.
+ * hanging; requests that need no database are unaffected, work outside requests waits its turn, and the service
+ * answers normally as soon as connections are free again.
  */
 @QuarkusTest
 class PoolExhaustionTest {
@@ -110,6 +110,10 @@ class PoolExhaustionTest {
                 .body("instance", equalTo("/v1/workspaces"));
         given().get("/q/health/live").then().statusCode(200);
 
+        // Work that is no API request (here the test's own acquisitions) waits its turn past the timeout.
+        Thread.sleep(bounds.acquireTimeout().plusMillis(300).toMillis());
+        assertEquals(0, waitersSettled.get(), "a wait that is no API request was given up on");
+
         releaseHeld();
         awaitWaiters();
         Api.as(token).get("/v1/workspaces").then().statusCode(200);
@@ -145,8 +149,8 @@ class PoolExhaustionTest {
     }
 
     /**
-     * As many acquisitions as may wait (one asking the pool per connection, the rest in line), left waiting: each
-     * fails after the timeout, or returns what it gets.
+     * As many acquisitions as may wait (one asking the pool per connection, the rest in line), left waiting; made
+     * outside any request, they wait until connections are released, and return what they get.
      */
     private void fillTheWaitQueue() {
         waiters = poolSize + bounds.maxWaiting();

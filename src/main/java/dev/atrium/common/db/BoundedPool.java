@@ -11,7 +11,8 @@ import jakarta.inject.Singleton;
  * for a connection at once, and how long each waits. Unbounded (Vert.x's default), an exhausted pool holds every
  * request until a connection frees up, with no limit on time or number; bounded, the excess fails fast and is answered
  * 503 {@code service_unavailable} with {@code Retry-After} (see {@code ProblemMapper}), so callers and load
- * balancers can back off or go elsewhere. Hibernate Reactive and the direct pool users share this one pool.
+ * balancers can back off or go elsewhere. Hibernate Reactive and the direct pool users share this one pool; the bounds
+ * apply to API requests only (see {@link WaitBoundedPool}).
  */
 @Singleton
 public class BoundedPool implements PgPoolCreator {
@@ -30,6 +31,14 @@ public class BoundedPool implements PgPoolCreator {
         created = new WaitBoundedPool(input.vertx(), PgPool.pool(input.vertx(), input.pgConnectOptionsList(), options),
                 options.getMaxSize(), bounds.acquireTimeout().toMillis(), bounds.maxWaiting());
         return created;
+    }
+
+    /**
+     * Bounds the waits for a connection of the API request served on the current context (see {@link PoolBounds});
+     * any other work waits its turn unbounded.
+     */
+    public static void boundWaitsOfThisRequest() {
+        WaitBoundedPool.boundWaitsOfThisRequest();
     }
 
     /** Whether a request that needs a connection now would be refused at once, every place in line being taken. */

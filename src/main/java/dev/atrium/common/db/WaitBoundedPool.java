@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.function.Function;
 import java.util.stream.Collector;
 
+import io.smallrye.common.vertx.ContextLocals;
+import io.smallrye.common.vertx.VertxContext;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -23,8 +25,10 @@ import io.vertx.sqlclient.SqlResult;
 import io.vertx.sqlclient.Tuple;
 
 /**
- * A pool on which no request waits longer than a timeout for a connection, nor more than a set number of requests at
- * once; beyond either the acquisition fails with {@link PoolExhaustedException}.
+ * A pool on which no API request waits longer than a timeout for a connection, nor more than a set number of requests
+ * at once; beyond either the acquisition fails with {@link PoolExhaustedException}. Work that is no API request
+ * (provisioning runs, scheduled flushes and purges, health checks) waits its turn in the same line without either
+ * bound: refused, it would only fail and be retried later, or give up for good after its last attempt.
  *
  * <p>Vert.x 4.5's own bounds are not used. Its {@code PoolOptions.connectionTimeout} loses connections under
  * sustained overload (they stay taken for good, and every later request times out until a restart); and a wait given
@@ -34,6 +38,8 @@ import io.vertx.sqlclient.Tuple;
  * at once, and the connection it later gets is closed, which hands it straight back to the pool.
  */
 final class WaitBoundedPool implements PgPool {
+
+    private static final String API_REQUEST = "atrium.db.api-request";
 
     private final Vertx vertx;
     private final Pool delegate;
@@ -69,18 +75,32 @@ final class WaitBoundedPool implements PgPool {
         return waiting.size() >= maxWaiting;
     }
 
+    /** Marks the request being served on the current context as an API request, whose waits are bounded. */
+    static void boundWaitsOfThisRequest() {
+        if (VertxContext.isOnDuplicatedContext()) {
+            ContextLocals.put(API_REQUEST, Boolean.TRUE);
+        }
+    }
+
+    private static boolean apiRequest() {
+        return VertxContext.isOnDuplicatedContext() && ContextLocals.get(API_REQUEST, Boolean.FALSE);
+    }
+
     @Override
     public Future<SqlConnection> getConnection() {
         // The caller's context: the delegate is asked on it, so the connection is handed over on the caller's thread.
         Wait wait = new Wait(vertx.getOrCreateContext());
+        boolean bounded = apiRequest();
         boolean now;
         synchronized (this) {
             now = inside < maxInside;
             if (now) {
                 inside++;
-            } else if (waiting.size() < maxWaiting) {
+            } else if (!bounded || waiting.size() < maxWaiting) {
                 waiting.add(wait);
-                wait.timer = vertx.setTimer(timeoutMillis, id -> expire(wait));
+                if (bounded) {
+                    wait.timer = vertx.setTimer(timeoutMillis, id -> expire(wait));
+                }
             } else {
                 return Future.failedFuture(new PoolExhaustedException(maxWaiting + " requests already wait"));
             }
@@ -88,7 +108,7 @@ final class WaitBoundedPool implements PgPool {
         if (now) {
             // While the pool still grows, the wait is for a connection being opened: slow on a cold start, but no
             // sign of exhaustion, and bounded by the connect timeout.
-            if (delegate.size() >= maxInside) {
+            if (bounded && delegate.size() >= maxInside) {
                 wait.timer = vertx.setTimer(timeoutMillis, id -> expire(wait));
             }
             ask(wait);

@@ -9,10 +9,11 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 /**
- * While every place in line for a database connection is taken, API requests are answered 503
- * {@code service_unavailable} at the door, before their token is verified: the same answer the pool would give a
- * moment later, without the work. Under overload, clients that retry at once would otherwise keep the CPU busy
- * verifying tokens for requests that can only be refused, and starve the requests that hold a connection.
+ * Marks API requests as the ones whose waits for a database connection are bounded ({@link BoundedPool}), and while
+ * every place in line is taken answers them 503 {@code service_unavailable} at the door, before their token is
+ * verified: the same answer the pool would give a moment later, without the work. Under overload, clients that retry
+ * at once would otherwise keep the CPU busy verifying tokens for requests that can only be refused, and starve the
+ * requests that hold a connection.
  */
 @ApplicationScoped
 public class OverloadGate {
@@ -30,6 +31,7 @@ public class OverloadGate {
 
     private void gate(RoutingContext ctx) {
         if (!pool.full()) {
+            BoundedPool.boundWaitsOfThisRequest();
             ctx.next();
             return;
         }
