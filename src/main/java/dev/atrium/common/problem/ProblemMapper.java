@@ -215,7 +215,8 @@ public class ProblemMapper {
     @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER + 1000)
     public Response unexpected(Throwable e, HttpServerRequest request) {
         if (BoundedPool.exhausted(e)) {
-            return overloaded(request);
+            // No connection free in time: refused so that the caller backs off, rather than held.
+            return api(ApiException.serviceUnavailable(1), request);
         }
         ApiException known = DbErrors.translate(e);
         if (known != null) {
@@ -249,12 +250,6 @@ public class ProblemMapper {
             case 503 -> "Service Unavailable";
             default -> status >= 500 ? "Internal Server Error" : "Error";
         };
-    }
-
-    /** The database pool is exhausted: refuse at once so the caller backs off, rather than hold the request. */
-    private Response overloaded(HttpServerRequest request) {
-        return build(request, 503, "service_unavailable", "The service is at capacity; retry after the delay given.",
-                List.of(), Map.of("Retry-After", "1"), Map.of());
     }
 
     private Response malformed(HttpServerRequest request) {

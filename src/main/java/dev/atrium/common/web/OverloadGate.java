@@ -3,6 +3,7 @@ package dev.atrium.common.web;
 import java.util.List;
 
 import dev.atrium.common.db.BoundedPool;
+import dev.atrium.common.problem.ApiException;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -35,8 +36,8 @@ public class OverloadGate {
             ctx.next();
             return;
         }
-        ctx.response().putHeader("Retry-After", "1");
-        HttpEdge.problem(ctx, 503, "service_unavailable", "The service is at capacity; retry after the delay given.",
-                List.of());
+        ApiException busy = ApiException.serviceUnavailable(1);
+        busy.headers().forEach(ctx.response()::putHeader);
+        HttpEdge.problem(ctx, busy.status(), busy.code(), busy.getMessage(), List.of());
     }
 }
