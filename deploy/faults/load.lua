@@ -1,4 +1,7 @@
 -- wrk script of the fault runs: GET FAULT_PATH with a bearer token, counting every response by status.
+-- With FAULT_HONOR_RETRY_AFTER=1 the clients behave as the 503's Retry-After asks: for every 503 one of the thread's
+-- next requests waits that many seconds before it is sent (wrk measures latency from the send, so the wait is not
+-- counted); otherwise every connection sends its next request at once.
 -- Environment: FAULT_TOKEN (bearer token), FAULT_PATH (request path), FAULT_REPORT (file written at the end: one
 -- "status <code> <count>" line per status, "retry_after_missing <n>" (503 answers without Retry-After),
 -- "not_problem_503 <n>" (503 answers whose body is not the service_unavailable problem), "errors <connect> <read>
@@ -14,11 +17,21 @@ end
 statuses = {}
 retry_after_missing = 0
 not_problem_503 = 0
+local honor_retry_after = false
+local owed_waits = {}  -- Retry-After delays (ms) still to be served by the next requests
 
 function init(args)
    wrk.headers["Authorization"] = "Bearer " .. os.getenv("FAULT_TOKEN")
    wrk.headers["Accept"] = "application/json"
    wrk.path = os.getenv("FAULT_PATH")
+   honor_retry_after = os.getenv("FAULT_HONOR_RETRY_AFTER") == "1"
+end
+
+function delay()
+   if #owed_waits > 0 then
+      return table.remove(owed_waits)
+   end
+   return 0
 end
 
 function response(status, headers, body)
@@ -32,6 +45,8 @@ function response(status, headers, body)
       end
       if retry == nil then
          retry_after_missing = retry_after_missing + 1
+      elseif honor_retry_after then
+         table.insert(owed_waits, (tonumber(retry) or 1) * 1000)
       end
       if not string.find(body or "", '"code":"service_unavailable"', 1, true) then
          not_problem_503 = not_problem_503 + 1

@@ -10,15 +10,18 @@
 #            (liveness stays UP), starts PostgreSQL again, and checks that readiness comes back UP and every run
 #            finishes with the same invariants, without restarting the service.
 #  overload  OVERLOAD_CONNECTIONS (512) wrk connections for OVERLOAD_SECONDS (20) against GET /v1/workspaces, served by
-#            a pool of 20 connections. Passes when every request is answered within OVERLOAD_BOUND seconds (10) with
-#            200, or 503 service_unavailable with Retry-After; no connection is dropped; liveness, probed every second
-#            with the chart's 2 s timeout, never fails 3 times in a row (the chart's restart threshold); and right after,
+#            a pool of 20 connections; clients wait as a 503's Retry-After asks (HONOR_RETRY_AFTER=0: they send again
+#            at once). Passes when every request is answered within OVERLOAD_BOUND seconds (5) with 200, or 503
+#            service_unavailable with Retry-After; no connection is dropped; liveness, probed every second with the
+#            chart's 2 s timeout, never fails 3 times in a row (the chart's restart threshold); and right after,
 #            readiness is UP within 3 s and the next 20 requests are answered 200 within a second each.
-#  shutdown  SHUTDOWN_CONNECTIONS (16) wrk connections on GET /v1/workspaces and a few creates that wait for their
-#            provisioning (Prefer: wait), then SIGTERM. Passes when readiness is DOWN within a second while a new
-#            connection is still served, every request that got an answer got a 2xx, no request lost its answer
-#            (wrk read, write or timeout errors), the process exits within its shutdown delay plus drain timeout
-#            (plus SHUTDOWN_SPARE, 5 s), and the port refuses connections after that.
+#  shutdown  SHUTDOWN_CONNECTIONS (16) wrk connections on GET /v1/workspaces, SIGTERM, and 5 creates that wait for their
+#            provisioning (Prefer: wait) sent just before the delay ends, so that they are in flight when the drain
+#            starts; the load stops 2 s into the drain, as a load balancer that has taken the instance out would. Passes
+#            when readiness is DOWN within a second while a new connection is still served, every request that got an
+#            answer got a 2xx, no request lost its answer (wrk read, write or timeout errors), every create is answered
+#            2xx, the process exits within its shutdown delay plus drain timeout (plus SHUTDOWN_SPARE, 5 s), and the
+#            port refuses connections after that.
 #
 # Usage: deploy/faults/run.sh [crash|database|overload|shutdown|all]   (default all; shutdown runs last: it stops
 # the service)
@@ -26,7 +29,7 @@
 #   ATRIUM_JAR=path/to/quarkus-run.jar   a production build (-Pprod); otherwise ./mvnw -B -Pprod package -DskipTests
 #   RUNS=50 DB_RUNS=10 DATAPLANE_DELAY=3 (seconds per dataplane call) KILL_AFTER_RUNS=5 (runs finished before
 #   the kill) FINISH_TIMEOUT=180
-#   OVERLOAD_CONNECTIONS=512 OVERLOAD_SECONDS=20 OVERLOAD_BOUND=10 SHUTDOWN_CONNECTIONS=16
+#   OVERLOAD_CONNECTIONS=512 OVERLOAD_SECONDS=20 OVERLOAD_BOUND=5 HONOR_RETRY_AFTER=1 SHUTDOWN_CONNECTIONS=16
 #   SHUTDOWN_DELAY=5 SHUTDOWN_TIMEOUT=20 (seconds; the service's ATRIUM_SHUTDOWN_DELAY and ATRIUM_SHUTDOWN_TIMEOUT)
 #   PG_BIN=/usr/lib/postgresql/15/bin    KEEP_WORKDIR=1 keeps logs and database
 set -euo pipefail
@@ -45,7 +48,8 @@ KILL_AFTER_RUNS=${KILL_AFTER_RUNS:-5}
 FINISH_TIMEOUT=${FINISH_TIMEOUT:-180}
 OVERLOAD_CONNECTIONS=${OVERLOAD_CONNECTIONS:-512}
 OVERLOAD_SECONDS=${OVERLOAD_SECONDS:-20}
-OVERLOAD_BOUND=${OVERLOAD_BOUND:-10}
+OVERLOAD_BOUND=${OVERLOAD_BOUND:-5}
+HONOR_RETRY_AFTER=${HONOR_RETRY_AFTER:-1}
 SHUTDOWN_CONNECTIONS=${SHUTDOWN_CONNECTIONS:-16}
 SHUTDOWN_DELAY=${SHUTDOWN_DELAY:-5}
 SHUTDOWN_TIMEOUT=${SHUTDOWN_TIMEOUT:-20}
@@ -233,7 +237,7 @@ fi
 # ------------------------------------------------------------------------------------------------ load
 
 load() { # name connections seconds timeout-seconds: GET /v1/workspaces under wrk, counted by load.lua
-    FAULT_TOKEN=$TOKEN FAULT_PATH=/v1/workspaces FAULT_REPORT=$WORK/load-$1.txt \
+    FAULT_TOKEN=$TOKEN FAULT_PATH=/v1/workspaces FAULT_REPORT=$WORK/load-$1.txt FAULT_HONOR_RETRY_AFTER=$HONOR_RETRY_AFTER \
         timeout $(( $3 + 60 )) wrk -t2 -c"$2" -d"$3s" --timeout "$4s" -s "$HERE/load.lua" "$BASE" \
         > "$WORK/wrk-$1.txt" 2>&1 || { cat "$WORK/wrk-$1.txt" >&2; die "wrk $1 failed"; }
 }
@@ -252,7 +256,9 @@ lost() { # name: requests sent that got no answer (read, write and timeout error
 
 if runs overload; then
     kill -0 "$SERVICE_PID" 2>/dev/null || start_service
-    log "overload: $OVERLOAD_CONNECTIONS connections for ${OVERLOAD_SECONDS}s on GET /v1/workspaces, a pool of 20"
+    log "overload: $OVERLOAD_CONNECTIONS connections for ${OVERLOAD_SECONDS}s on GET /v1/workspaces, a pool of 20;" \
+        "clients $( (( HONOR_RETRY_AFTER )) && echo "wait as Retry-After asks" || echo "send again at once");" \
+        "load average $(cut -d' ' -f1-3 /proc/loadavg)"
     : > "$WORK/overload-live.txt"
     : > "$WORK/overload-ready.txt"
     load overload "$OVERLOAD_CONNECTIONS" "$OVERLOAD_SECONDS" "$OVERLOAD_BOUND" &
@@ -312,7 +318,7 @@ if runs shutdown; then
     kill -0 "$SERVICE_PID" 2>/dev/null || start_service
     budget=$(( SHUTDOWN_DELAY + SHUTDOWN_TIMEOUT ))
     log "shutdown: $SHUTDOWN_CONNECTIONS connections on GET /v1/workspaces, SIGTERM, 5 creates that wait for their" \
-        "provisioning sent just before the delay ends"
+        "provisioning sent just before the delay ends; load average $(cut -d' ' -f1-3 /proc/loadavg)"
     # The load stands for clients behind a load balancer: it goes on through the delay, while the balancer has not
     # yet taken the instance out, and 2 s into the drain (answered with Connection: close), then stops. Connections
     # it opens after the port has closed are refused (connect errors), which is allowed.
