@@ -11,17 +11,18 @@
 #     random seeded organizations), DURATION seconds each at CONNECTIONS connections on THREADS threads;
 #  6. stops the service and runs pgbench with the same SQL the service issues for those two calls
 #     (get_workspace.sql, create_workspace.sql) at the same concurrency and duration;
-#  7. the AOT cache (COLD_STARTS > 0, on Java 25): packages the aot-jar layout the JVM image ships, trains its AOT
-#     cache with src/main/docker/aot-train.sh (the same script and commands as Dockerfile.jvm's training stage), then
-#     measures COLD_STARTS cold starts of each of: the default build (fast-jar) without a cache, the aot-jar without
-#     the cache, the aot-jar with -XX:AOTCache (the JVM image), interleaved, all on the same Java 25 and against the
-#     migrated database: process start to the first successful authenticated GET /v1/me, and the RSS right then;
+#  7. the AOT cache (COLD_STARTS > 0, on Java 25): deploy/bench/cold-start.sh against this run's database and token
+#     packages the aot-jar layout the JVM image ships, trains its AOT cache with src/main/docker/aot-train.sh (the
+#     same script and commands as Dockerfile.jvm's training stage), then measures COLD_STARTS cold starts of each of:
+#     the default build (fast-jar) without a cache, the aot-jar without the cache, the aot-jar with -XX:AOTCache (the
+#     JVM image), interleaved, all on the same Java 25 and against the migrated database: process start to the first
+#     successful authenticated GET /v1/me, and the RSS right then;
 #  8. prints requests/s, p50 and p99 of both, the ratio service/pgbench, the startup time and the service's RSS
 #     after the load, the cold-start medians and ratios, next to their targets (targets are printed, not enforced).
 #
 # Everything listens on 127.0.0.1 only. The temporary directory is removed at the end (kept on failure or with
 # KEEP_WORKDIR=1; its logs alone are kept when errors were seen), and every process started here is stopped by the
-# exit trap.
+# exit trap (deploy/lib.sh, with PostgreSQL, ports and tokens).
 #
 # Settings (environment):
 #   DURATION=20 CONNECTIONS=32 THREADS=2   per measured run (DURATION at most 600 s)
@@ -47,6 +48,9 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+LOG_TAG=bench
+# shellcheck source=../lib.sh
+source "$ROOT/deploy/lib.sh"
 
 DURATION=${DURATION:-20}
 CONNECTIONS=${CONNECTIONS:-32}
@@ -63,14 +67,9 @@ DB_POOL_SIZE=${DB_POOL_SIZE:-20}
 STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-120}
 BUILD_TIMEOUT=${BUILD_TIMEOUT:-1800}
 DRAIN_TIMEOUT=${DRAIN_TIMEOUT:-120}
-KEEP_WORKDIR=${KEEP_WORKDIR:-0}
-ATRIUM_AOT_JAR=${ATRIUM_AOT_JAR:-}
 COLD_STARTS=${COLD_STARTS:-3}
-TRAIN_ROUNDS_SHOWN=${TRAIN_ROUNDS:-20}
 AOT_JAVA=${AOT_JAVA:-}
 
-JWT_ISSUER=https://auth.atrium.local
-JWT_AUDIENCE=atrium
 BENCH_USER=bench-user
 BENCH_EMAIL=bench-user@example.com
 BENCH_NAME="Bench User"
@@ -80,9 +79,6 @@ TARGET_READ_RATIO=0.5
 TARGET_WRITE_RATIO=0.5
 TARGET_STARTUP_S=1
 TARGET_RSS_MB=256
-
-log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
 
 for v in DURATION CONNECTIONS THREADS WARMUP ORGANIZATIONS WORKSPACES DB_POOL_SIZE STARTUP_TIMEOUT BUILD_TIMEOUT \
     DRAIN_TIMEOUT COLD_STARTS; do
@@ -112,12 +108,6 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq "$@" >/dev/null
 }
 
-newest_pg_bin() {
-    local d
-    d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
-    printf '%s' "$d"
-}
-
 PG_BIN=${PG_BIN:-$(newest_pg_bin)}
 if [[ -z $PG_BIN || ! -x $PG_BIN/initdb || ! -x $PG_BIN/pg_ctl ]]; then
     apt_install postgresql
@@ -137,115 +127,36 @@ for tool in curl openssl java awk sort; do
     command -v "$tool" >/dev/null || die "missing $tool"
 done
 
-java_feature() { # the feature release of a java binary (17, 25), 0 when unknown
-    local v
-    v=$("$1" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.specification.version/ {print $2}')
-    [[ $v =~ ^[0-9]+$ ]] && printf '%s' "$v" || printf 0
-}
+# Step 7 needs a Java 25: found (or refused) now rather than after the measured runs.
 if (( COLD_STARTS > 0 )); then
     if [[ -z $AOT_JAVA ]]; then
-        for candidate in "$(command -v java)" ${JAVA_HOME:+"$JAVA_HOME/bin/java"} /usr/lib/jvm/*/bin/java; do
-            if [[ -x $candidate ]] && (( $(java_feature "$candidate") >= 25 )); then
-                AOT_JAVA=$candidate
-                break
-            fi
-        done
-        [[ -n $AOT_JAVA ]] || die "the AOT cache needs Java 25 or newer: set AOT_JAVA=/path/to/java, or COLD_STARTS=0"
+        AOT_JAVA=$(find_java 25) \
+            || die "the AOT cache needs Java 25 or newer: set AOT_JAVA=/path/to/java, or COLD_STARTS=0"
     fi
     (( $(java_feature "$AOT_JAVA") >= 25 )) || die "AOT_JAVA=$AOT_JAVA is not Java 25 or newer"
-    AOT_JAVA_VERSION=$("$AOT_JAVA" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.runtime.version/ {print $2}')
-    AOT_JAVA_VENDOR=$("$AOT_JAVA" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.vm.vendor/ {print $2}')
 fi
 
 # ------------------------------------------------------------------------------------------------ cleanup
 
-WORK=$(mktemp -d /tmp/atrium-bench.XXXXXX)
-chmod 755 "$WORK"
 SERVICE_PID=""
-PG_STARTED=0
-KEEP_LOGS=0
-PGDATA=$WORK/pg/data
-
-as_pg() {
-    # initdb and postgres refuse to run as root: run them as the postgres user then.
-    if (( EUID == 0 )); then
-        runuser -u postgres -- "$@"
-    else
-        "$@"
-    fi
-}
-
 stop_service() {
-    if [[ -n $SERVICE_PID ]] && kill -0 "$SERVICE_PID" 2>/dev/null; then
-        kill -TERM "$SERVICE_PID" 2>/dev/null || true
-        for _ in $(seq 1 100); do
-            kill -0 "$SERVICE_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$SERVICE_PID" 2>/dev/null || true
-        wait "$SERVICE_PID" 2>/dev/null || true
-    fi
+    stop_pid "$SERVICE_PID"
     SERVICE_PID=""
 }
-
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    set +e
+before_exit() {
     stop_service
-    if (( PG_STARTED )); then
-        as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m immediate -w -t 30 stop >/dev/null 2>&1
-    fi
-    if (( rc != 0 )) || [[ $KEEP_WORKDIR == 1 ]]; then
-        log "work directory kept: $WORK"
-    elif (( KEEP_LOGS )); then
-        rm -rf "$WORK/pg" "$WORK"/pgbench-*/ "$WORK/jwt-private.pem"
-        log "logs kept: $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
+    # KEEP_LOGS (errors seen) keeps the logs, not the database, pgbench's transaction logs or the aot-jar's copy.
+    WORK_BULKY=("$WORK"/pgbench-*/ "$WORK/cold-start/aot-app")
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-    local port
-    for _ in $(seq 1 200); do
-        port=$(( 20000 + RANDOM % 30000 ))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            printf '%s' "$port"
-            return 0
-        fi
-    done
-    die "no free port found"
-}
+work_dir_open atrium-bench
 
 # ------------------------------------------------------------------------------------------------ PostgreSQL
 
-if (( EUID == 0 )); then
-    id postgres >/dev/null 2>&1 || die "running as root needs a 'postgres' user to run PostgreSQL"
-fi
-PG_PORT=$(free_port)
-DB_PASSWORD=$(openssl rand -hex 16)
-mkdir -p "$WORK/pg"
-printf '%s\n' "$DB_PASSWORD" > "$WORK/pg/pwfile"
-(( EUID == 0 )) && chown -R postgres "$WORK/pg"
-PG_VERSION=$("$PG_BIN/postgres" --version | awk '{print $3}')
+pg_init
 log "PostgreSQL $PG_VERSION on 127.0.0.1:$PG_PORT"
-as_pg "$PG_BIN/initdb" -D "$PGDATA" -U atrium --pwfile="$WORK/pg/pwfile" --auth-local=trust \
-    --auth-host=scram-sha-256 -E UTF8 --no-locale >"$WORK/initdb.log" 2>&1 \
-    || { cat "$WORK/initdb.log" >&2; die "initdb failed"; }
-rm -f "$WORK/pg/pwfile"
-PG_STARTED=1
-as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$WORK/pg/postgres.log" -w -t 60 \
-    -o "-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null \
-    || { tail -n 30 "$WORK/pg/postgres.log" >&2; die "PostgreSQL did not start"; }
-
-export PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=atrium PGPASSWORD=$DB_PASSWORD PGDATABASE=atrium
-"$PSQL" -X -q -d postgres -c "create database atrium" >/dev/null
-sql() { "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
+pg_start -c max_connections=200
+pg_create_database atrium
+pg_client_env
 
 # ------------------------------------------------------------------------------------------------ build
 
@@ -266,41 +177,11 @@ if compgen -G "$(dirname "$JAR")/lib/*/*embedded-postgres*" >/dev/null; then
 fi
 log "service: $JAR"
 
-# The aot-jar layout of the JVM image (Dockerfile.jvm's build stage), beside the default build.
-if (( COLD_STARTS > 0 )); then
-    if [[ -n $ATRIUM_AOT_JAR ]]; then
-        AOT_JAR=$(cd "$(dirname "$ATRIUM_AOT_JAR")" && pwd)/$(basename "$ATRIUM_AOT_JAR")
-        [[ -f $AOT_JAR ]] || die "ATRIUM_AOT_JAR=$ATRIUM_AOT_JAR does not exist"
-    elif [[ $SKIP_BUILD == 1 && -f $ROOT/target/quarkus-app-aot/quarkus-run.jar ]]; then
-        AOT_JAR=$ROOT/target/quarkus-app-aot/quarkus-run.jar
-    else
-        log "building the aot-jar: ./mvnw -B -Pprod package -DskipTests -Dquarkus.package.jar.type=aot-jar" \
-            "-Dquarkus.package.output-directory=quarkus-app-aot $MVN_ARGS (log: $WORK/build-aot.log)"
-        # shellcheck disable=SC2086
-        (cd "$ROOT" && timeout "$BUILD_TIMEOUT" ./mvnw -B -Pprod package -DskipTests -Dquarkus.package.jar.type=aot-jar \
-            -Dquarkus.package.output-directory=quarkus-app-aot $MVN_ARGS) >"$WORK/build-aot.log" 2>&1 \
-            || { tail -n 40 "$WORK/build-aot.log" >&2; die "aot-jar build failed"; }
-        AOT_JAR=$ROOT/target/quarkus-app-aot/quarkus-run.jar
-    fi
-    if compgen -G "$(dirname "$AOT_JAR")/lib/*/*embedded-postgres*" >/dev/null; then
-        die "$AOT_JAR carries the embedded PostgreSQL: build it with -Pprod"
-    fi
-    log "aot-jar: $AOT_JAR"
-fi
-
 # ------------------------------------------------------------------------------------------------ token
 
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/jwt-private.pem" 2>/dev/null
-openssl pkey -in "$WORK/jwt-private.pem" -pubout -out "$WORK/jwt-public.pem"
-
-b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+jwt_keys "$WORK"
+TOKEN=$(jwt_user_token "$WORK/jwt-private.pem" "$BENCH_USER" "$BENCH_EMAIL" "$BENCH_NAME" 3600)
 NOW=$(date +%s)
-JWT_HEADER=$(printf '%s' '{"alg":"RS256","typ":"JWT"}' | b64url)
-JWT_CLAIMS=$(printf '{"iss":"%s","aud":"%s","sub":"%s","email":"%s","email_verified":true,"name":"%s","iat":%d,"exp":%d}' \
-    "$JWT_ISSUER" "$JWT_AUDIENCE" "$BENCH_USER" "$BENCH_EMAIL" "$BENCH_NAME" "$NOW" $(( NOW + 3600 )) | b64url)
-JWT_SIGNATURE=$(printf '%s.%s' "$JWT_HEADER" "$JWT_CLAIMS" \
-    | openssl dgst -sha256 -sign "$WORK/jwt-private.pem" -binary | b64url)
-TOKEN=$JWT_HEADER.$JWT_CLAIMS.$JWT_SIGNATURE
 
 # ------------------------------------------------------------------------------------------------ service
 
@@ -309,24 +190,10 @@ BASE=http://127.0.0.1:$APP_PORT
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 log "starting the service on $BASE (log: $WORK/service.log)"
 T0=$(date +%s%N)
-# The service's environment, the same for every start of this run (the main one migrates, see below).
-SERVICE_ENV=(
-    ATRIUM_DB_REACTIVE_URL="postgresql://127.0.0.1:$PG_PORT/atrium"
-    ATRIUM_DB_JDBC_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/atrium"
-    ATRIUM_DB_USER=atrium
-    ATRIUM_DB_PASSWORD="$DB_PASSWORD"
-    ATRIUM_DB_POOL_SIZE="$DB_POOL_SIZE"
-    ATRIUM_JWT_PUBLIC_KEY_LOCATION="$WORK/jwt-public.pem"
-    ATRIUM_JWT_ISSUER="$JWT_ISSUER"
-    ATRIUM_JWT_AUDIENCE="$JWT_AUDIENCE"
-    ATRIUM_CELL_REGION="$CELL_REGION"
-    ATRIUM_CELL_BASE_URL="$BASE"
-    ATRIUM_API_KEY_PEPPER="$(openssl rand -hex 32)"
-    ATRIUM_LIMITS_MAX_JOINED_WORKSPACES=100000000
-    ATRIUM_IDEMPOTENCY_ENCRYPTION_KEY="$(openssl rand -base64 32)"
-    QUARKUS_HTTP_HOST=127.0.0.1
-    QUARKUS_HTTP_PORT="$APP_PORT"
-)
+# The service's environment (deploy/bench/cold-start.sh starts its jars with the same settings).
+service_env "$PG_PORT" "$DB_PASSWORD" "$WORK/jwt-public.pem" "$BASE"
+SERVICE_ENV+=(ATRIUM_DB_POOL_SIZE="$DB_POOL_SIZE" ATRIUM_CELL_REGION="$CELL_REGION"
+    ATRIUM_LIMITS_MAX_JOINED_WORKSPACES=100000000)
 # shellcheck disable=SC2086
 (cd "$WORK" && exec env "${SERVICE_ENV[@]}" ATRIUM_MIGRATE_AT_START=true java $BENCH_JAVA_OPTS -jar "$JAR") \
     >"$WORK/service.log" 2>&1 &
@@ -334,7 +201,7 @@ SERVICE_PID=$!
 
 deadline=$(( $(date +%s) + STARTUP_TIMEOUT ))
 while :; do
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "Authorization: Bearer $TOKEN" "$BASE/v1/me" || true)
+    code=$(http_status --max-time 5 -H "Authorization: Bearer $TOKEN" "$BASE/v1/me")
     [[ $code == 200 ]] && break
     if ! kill -0 "$SERVICE_PID" 2>/dev/null; then
         tail -n 40 "$WORK/service.log" >&2
@@ -432,63 +299,14 @@ run_pgbench post "$HERE/create_workspace.sql"
 
 # ------------------------------------------------------------------------------------------------ AOT cache
 
-cold_start() { # variant app-directory [java options...]: one cold start, appends "ms rss-kB" to cold-<variant>.txt
-    local variant=$1 dir=$2 t0 t1 code deadline
-    shift 2
-    t0=$(date +%s%N)
-    # From the application's directory, as the image starts it: the cache holds the class path relative to it.
-    # shellcheck disable=SC2086
-    (cd "$dir" && exec env "${SERVICE_ENV[@]}" ATRIUM_MIGRATE_AT_START=false "$AOT_JAVA" "$@" $BENCH_JAVA_OPTS \
-        -jar quarkus-run.jar) >"$WORK/cold-$variant.log" 2>&1 &
-    SERVICE_PID=$!
-    deadline=$(( $(date +%s) + STARTUP_TIMEOUT ))
-    while :; do
-        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "Authorization: Bearer $TOKEN" "$BASE/v1/me" || true)
-        [[ $code == 200 ]] && break
-        if ! kill -0 "$SERVICE_PID" 2>/dev/null; then
-            tail -n 40 "$WORK/cold-$variant.log" >&2
-            die "the service ($variant) exited during startup"
-        fi
-        (( $(date +%s) <= deadline )) || die "$variant: no successful GET /v1/me within ${STARTUP_TIMEOUT}s (last status $code)"
-        sleep 0.01
-    done
-    t1=$(date +%s%N)
-    printf '%d %d\n' $(( (t1 - t0) / 1000000 )) "$(awk '/^VmRSS:/ {print $2}' "/proc/$SERVICE_PID/status")" \
-        >> "$WORK/cold-$variant.txt"
-    stop_service
-}
-median() { # column of cold-<variant>.txt: 1 = ms, 2 = RSS kB
-    awk -v c="$2" '{print $c}' "$WORK/cold-$1.txt" | sort -n \
-        | awk '{v[NR] = $1} END { if (NR == 0) {print "n/a"; exit}
-            if (NR % 2) print v[(NR + 1) / 2]; else printf "%d\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-spread() { # column of cold-<variant>.txt: "min-max"
-    awk -v c="$2" '{print $c}' "$WORK/cold-$1.txt" | sort -n | awk 'NR == 1 {lo = $1} {hi = $1} END {print lo "-" hi}'
-}
-
 if (( COLD_STARTS > 0 )); then
-    # A copy keeps the build's modification times, as the image's COPY does; the cache is checked against them.
-    AOT_APP=$WORK/aot-app
-    cp -a "$(dirname "$AOT_JAR")" "$AOT_APP"
-    rm -f "$AOT_APP/app.aot"
-    log "training the AOT cache on $AOT_JAVA_VERSION: src/main/docker/aot-train.sh (log: $WORK/aot-train.log)"
-    TRAIN_T0=$(date +%s)
-    JAVA=$AOT_JAVA PG_BIN=$PG_BIN TRAIN_JAVA_OPTS=$BENCH_JAVA_OPTS bash "$ROOT/src/main/docker/aot-train.sh" "$AOT_APP" \
-        >"$WORK/aot-train.log" 2>&1 || { tail -n 40 "$WORK/aot-train.log" >&2; die "AOT training failed"; }
-    TRAIN_S=$(( $(date +%s) - TRAIN_T0 ))
-    AOT_CACHE_MB=$(( $(stat -c %s "$AOT_APP/app.aot") / 1048576 ))
-    FAST_APP=$(dirname "$JAR")
-    rm -f "$WORK"/cold-*.txt
-    for round in $(seq 1 "$COLD_STARTS"); do
-        log "cold starts, round $round of $COLD_STARTS: fast-jar, aot-jar, aot-jar with the AOT cache"
-        cold_start fast-jar "$FAST_APP"
-        cold_start aot-jar "$AOT_APP"
-        cold_start aot-cache "$AOT_APP" -XX:AOTCache="$AOT_APP/app.aot"
-        if grep -q -e '\[error *\]\[aot' "$WORK/cold-aot-cache.log"; then
-            grep -e '\[aot' "$WORK/cold-aot-cache.log" | head -n 5 >&2
-            die "the JVM did not use the AOT cache"
-        fi
-    done
+    log "cold starts: deploy/bench/cold-start.sh against this database (log: $WORK/cold-start.log)"
+    WORK_DIR=$WORK/cold-start BENCH_DB_PORT=$PG_PORT BENCH_DB_PASSWORD=$DB_PASSWORD \
+        BENCH_JWT_KEY=$WORK/jwt-private.pem ATRIUM_JAR=$JAR AOT_JAVA=$AOT_JAVA COLD_STARTS=$COLD_STARTS \
+        DB_POOL_SIZE=$DB_POOL_SIZE CELL_REGION=$CELL_REGION BENCH_JAVA_OPTS=$BENCH_JAVA_OPTS \
+        STARTUP_TIMEOUT=$STARTUP_TIMEOUT BUILD_TIMEOUT=$BUILD_TIMEOUT SKIP_BUILD=$SKIP_BUILD MVN_ARGS=$MVN_ARGS \
+        PG_BIN=$PG_BIN bash "$HERE/cold-start.sh" >"$WORK/cold-start.txt" 2> >(tee "$WORK/cold-start.log" >&2) \
+        || die "the cold starts failed (logs: $WORK/cold-start)"
 fi
 
 # ------------------------------------------------------------------------------------------------ report
@@ -523,11 +341,6 @@ pgbench_field() { # name what
             ;;
     esac
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-verdict() { # value op target
-    awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { ok = (op == ">=") ? (v + 0 >= t + 0) : (v + 0 <= t + 0);
-        print ok ? "meets" : "misses" }'
-}
 
 SVC_GET_RPS=$(wrk_field "$WORK/wrk-get.txt" rps)
 SVC_POST_RPS=$(wrk_field "$WORK/wrk-post.txt" rps)
@@ -559,29 +372,7 @@ printf '%-40s %10s   target %-9s %s\n' "startup to first GET /v1/me (s)" "$START
 printf '%-40s %10s   target %-9s %s\n' "service RSS after the run (MB)" "$RSS_MB" "<= $TARGET_RSS_MB" \
     "$(verdict "$RSS_MB" "<=" "$TARGET_RSS_MB")"
 if (( COLD_STARTS > 0 )); then
-    AOT_STARTUP_S=$(awk -v ms="$(median aot-cache 1)" 'BEGIN { printf "%.3f", ms / 1000 }')
-    AOT_RSS_MB=$(awk -v kb="$(median aot-cache 2)" 'BEGIN { printf "%.0f", kb / 1024 }')
-    printf '%-40s %10s   target %-9s %s\n' "startup with the AOT cache, median (s)" "$AOT_STARTUP_S" \
-        "<= $TARGET_STARTUP_S" "$(verdict "$AOT_STARTUP_S" "<=" "$TARGET_STARTUP_S")"
-    printf '%-40s %10s   target %-9s %s\n' "RSS then, with the AOT cache (MB)" "$AOT_RSS_MB" "<= $TARGET_RSS_MB" \
-        "$(verdict "$AOT_RSS_MB" "<=" "$TARGET_RSS_MB")"
-    echo
-    echo "cold starts on $AOT_JAVA_VENDOR Java $AOT_JAVA_VERSION for all three (the same JVM), $COLD_STARTS each, interleaved,"
-    echo "against the migrated database (ATRIUM_MIGRATE_AT_START=false): process start to the first authenticated"
-    echo "GET /v1/me answering 200, and the service's RSS right then; median (min-max)"
-    cold_row() { # label variant
-        printf '  %-44s %7s ms (%s)   RSS %4s MB (%s)\n' "$1" "$(median "$2" 1)" "$(spread "$2" 1)" \
-            "$(awk -v kb="$(median "$2" 2)" 'BEGIN { printf "%.0f", kb / 1024 }')" \
-            "$(awk -v c=2 '{print int($c / 1024)}' "$WORK/cold-$2.txt" | sort -n | awk 'NR == 1 {lo = $1} {hi = $1} END {print lo "-" hi}')"
-    }
-    cold_row "without AOT cache: fast-jar (default build)" fast-jar
-    cold_row "without AOT cache: aot-jar" aot-jar
-    cold_row "with AOT cache: aot-jar + app.aot (JVM image)" aot-cache
-    echo "  with/without the cache: startup $(ratio "$(median aot-cache 1)" "$(median fast-jar 1)") of the fast-jar's" \
-        "($(ratio "$(median fast-jar 1)" "$(median aot-cache 1)")x faster), $(ratio "$(median aot-cache 1)" "$(median aot-jar 1)")" \
-        "of the aot-jar's ($(ratio "$(median aot-jar 1)" "$(median aot-cache 1)")x faster);" \
-        "RSS $(ratio "$(median aot-cache 2)" "$(median fast-jar 2)") of the fast-jar's"
-    echo "  AOT cache: ${AOT_CACHE_MB} MB, trained in ${TRAIN_S}s by src/main/docker/aot-train.sh ($TRAIN_ROUNDS_SHOWN rounds)"
+    cat "$WORK/cold-start.txt"
 fi
 echo
 echo "startup: Quarkus reports 'started in ${QUARKUS_STARTED:-?}' (includes Flyway migrating the empty database); peak RSS ${HWM_MB} MB"

@@ -9,82 +9,73 @@
 #  database  starts DB_RUNS (10) creates, stops PostgreSQL while runs are in flight, checks that readiness goes DOWN
 #            (liveness stays UP), starts PostgreSQL again, and checks that readiness comes back UP and every run
 #            finishes with the same invariants, without restarting the service.
+#  overload  OVERLOAD_CONNECTIONS (512) wrk connections for OVERLOAD_SECONDS (20) against GET /v1/workspaces, served by
+#            a pool of 20 connections; clients wait as a 503's Retry-After asks (HONOR_RETRY_AFTER=0: they send again
+#            at once). Passes when every request is answered within OVERLOAD_BOUND seconds (5) with 200, or 503
+#            service_unavailable with Retry-After; no connection is dropped; liveness, probed every second with the
+#            chart's 2 s timeout, never fails 3 times in a row (the chart's restart threshold); and right after,
+#            readiness is UP within 3 s and the next 20 requests are answered 200 within a second each.
+#  shutdown  SHUTDOWN_CONNECTIONS (16) wrk connections on GET /v1/workspaces, SIGTERM, and 5 creates that wait for their
+#            provisioning (Prefer: wait) sent just before the delay ends, so that they are in flight when the drain
+#            starts; the load stops 2 s into the drain, as a load balancer that has taken the instance out would. Passes
+#            when readiness is DOWN within a second while a new connection is still served, every request that got an
+#            answer got a 2xx, no request lost its answer (wrk read, write or timeout errors), every create is answered
+#            2xx, the process exits within its shutdown delay plus drain timeout (plus SHUTDOWN_SPARE, 5 s), and the
+#            port refuses connections after that.
 #
-# Usage: deploy/faults/run.sh [crash|database|all]   (default all)
+# Usage: deploy/faults/run.sh [crash|database|overload|shutdown|all]   (default all; shutdown runs last: it stops
+# the service)
 # Settings (environment):
 #   ATRIUM_JAR=path/to/quarkus-run.jar   a production build (-Pprod); otherwise ./mvnw -B -Pprod package -DskipTests
 #   RUNS=50 DB_RUNS=10 DATAPLANE_DELAY=3 (seconds per dataplane call) KILL_AFTER_RUNS=5 (runs finished before
 #   the kill) FINISH_TIMEOUT=180
+#   OVERLOAD_CONNECTIONS=512 OVERLOAD_SECONDS=20 OVERLOAD_BOUND=5 HONOR_RETRY_AFTER=1 SHUTDOWN_CONNECTIONS=16
+#   SHUTDOWN_DELAY=5 SHUTDOWN_TIMEOUT=20 (seconds; the service's ATRIUM_SHUTDOWN_DELAY and ATRIUM_SHUTDOWN_TIMEOUT)
 #   PG_BIN=/usr/lib/postgresql/15/bin    KEEP_WORKDIR=1 keeps logs and database
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+LOG_TAG=faults DIE_WORD=FAILED
+# shellcheck source=../lib.sh
+source "$ROOT/deploy/lib.sh"
+
 SCENARIO=${1:-all}
 RUNS=${RUNS:-50}
 DB_RUNS=${DB_RUNS:-10}
 DATAPLANE_DELAY=${DATAPLANE_DELAY:-3}
 KILL_AFTER_RUNS=${KILL_AFTER_RUNS:-5}
 FINISH_TIMEOUT=${FINISH_TIMEOUT:-180}
-KEEP_WORKDIR=${KEEP_WORKDIR:-0}
+OVERLOAD_CONNECTIONS=${OVERLOAD_CONNECTIONS:-512}
+OVERLOAD_SECONDS=${OVERLOAD_SECONDS:-20}
+OVERLOAD_BOUND=${OVERLOAD_BOUND:-5}
+HONOR_RETRY_AFTER=${HONOR_RETRY_AFTER:-1}
+SHUTDOWN_CONNECTIONS=${SHUTDOWN_CONNECTIONS:-16}
+SHUTDOWN_DELAY=${SHUTDOWN_DELAY:-5}
+SHUTDOWN_TIMEOUT=${SHUTDOWN_TIMEOUT:-20}
+SHUTDOWN_SPARE=${SHUTDOWN_SPARE:-5}
 ATRIUM_JAR=${ATRIUM_JAR:-}
 
-log() { printf '[faults %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "FAILED: $*"; exit 1; }
-case $SCENARIO in crash|database|all) ;; *) die "usage: $0 [crash|database|all]" ;; esac
+case $SCENARIO in crash|database|overload|shutdown|all) ;; *) die "usage: $0 [crash|database|overload|shutdown|all]" ;; esac
+runs() { [[ $SCENARIO == "$1" || $SCENARIO == all ]]; }
 for tool in curl openssl java python3; do command -v "$tool" >/dev/null || die "missing $tool"; done
-PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)}
+if runs overload || runs shutdown; then command -v wrk >/dev/null || die "missing wrk (Debian: apt-get install wrk)"; fi
+PG_BIN=${PG_BIN:-$(newest_pg_bin)}
 [[ -x $PG_BIN/pg_ctl ]] || die "no PostgreSQL binaries (Debian: apt-get install postgresql)"
-PSQL=$PG_BIN/psql
 
-WORK=$(mktemp -d /tmp/atrium-faults.XXXXXX)
-chmod 755 "$WORK"
-SERVICE_PID="" DATAPLANE_PID="" PG_STARTED=0
-PGDATA=$WORK/pg/data
-as_pg() { if (( EUID == 0 )); then runuser -u postgres -- "$@"; else "$@"; fi; }
-
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    set +e
-    [[ -n $SERVICE_PID ]] && kill -KILL "$SERVICE_PID" 2>/dev/null
-    [[ -n $DATAPLANE_PID ]] && kill "$DATAPLANE_PID" 2>/dev/null
-    (( PG_STARTED )) && as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m immediate -w -t 30 stop >/dev/null 2>&1
-    if (( rc != 0 )) || [[ $KEEP_WORKDIR == 1 ]]; then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
-    exit "$rc"
+SERVICE_PID="" DATAPLANE_PID=""
+before_exit() {
+    [[ -n $SERVICE_PID ]] && { kill -KILL "$SERVICE_PID"; wait "$SERVICE_PID"; } 2>/dev/null
+    [[ -n $DATAPLANE_PID ]] && { kill "$DATAPLANE_PID"; wait "$DATAPLANE_PID"; } 2>/dev/null
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-    local port
-    for _ in $(seq 1 200); do
-        port=$(( 20000 + RANDOM % 30000 ))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then printf '%s' "$port"; return 0; fi
-    done
-    die "no free port"
-}
+work_dir_open atrium-faults
 
 # ------------------------------------------------------------------------------------------------ PostgreSQL
 
-PG_PORT=$(free_port)
-DB_PASSWORD=$(openssl rand -hex 16)
-mkdir -p "$WORK/pg"
-printf '%s\n' "$DB_PASSWORD" > "$WORK/pg/pwfile"
-(( EUID == 0 )) && chown -R postgres "$WORK/pg"
-as_pg "$PG_BIN/initdb" -D "$PGDATA" -U atrium --pwfile="$WORK/pg/pwfile" --auth-local=trust \
-    --auth-host=scram-sha-256 -E UTF8 --no-locale >"$WORK/initdb.log" 2>&1 || die "initdb failed"
-pg_start() {
-    as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$WORK/pg/postgres.log" -w -t 60 \
-        -o "-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1" start >/dev/null || die "PostgreSQL did not start"
-    PG_STARTED=1
-}
-pg_stop() { as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w -t 60 stop >/dev/null; PG_STARTED=0; }
+pg_init
 pg_start
-export PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=atrium PGPASSWORD=$DB_PASSWORD PGDATABASE=atrium
-"$PSQL" -X -q -d postgres -c "create database atrium" >/dev/null
-sql() { "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
+pg_create_database atrium
+pg_client_env
 
 # ------------------------------------------------------------------------------------------------ build, keys
 
@@ -98,14 +89,8 @@ fi
 [[ -f $JAR ]] || die "no jar at $JAR"
 if compgen -G "$(dirname "$JAR")/lib/*/*embedded-postgres*" >/dev/null; then die "$JAR is not a -Pprod build"; fi
 
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/jwt-private.pem" 2>/dev/null
-openssl pkey -in "$WORK/jwt-private.pem" -pubout -out "$WORK/jwt-public.pem"
-b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
-NOW=$(date +%s)
-HEADER=$(printf '%s' '{"alg":"RS256","typ":"JWT"}' | b64url)
-CLAIMS=$(printf '{"iss":"https://auth.atrium.local","aud":"atrium","sub":"fault-user","email":"fault-user@example.com","email_verified":true,"name":"Fault User","iat":%d,"exp":%d}' \
-    "$NOW" $(( NOW + 7200 )) | b64url)
-TOKEN=$HEADER.$CLAIMS.$(printf '%s.%s' "$HEADER" "$CLAIMS" | openssl dgst -sha256 -sign "$WORK/jwt-private.pem" -binary | b64url)
+jwt_keys "$WORK"
+TOKEN=$(jwt_user_token "$WORK/jwt-private.pem" fault-user fault-user@example.com "Fault User" 7200)
 
 DP_PORT=$(free_port)
 python3 "$HERE/fake_dataplane.py" "$DP_PORT" "$WORK/dataplane-calls.log" "$DATAPLANE_DELAY" &
@@ -114,28 +99,25 @@ touch "$WORK/dataplane-calls.log"
 
 APP_PORT=$(free_port)
 BASE=http://127.0.0.1:$APP_PORT
-PEPPER=$(openssl rand -hex 32)
-SEAL=$(openssl rand -base64 32)
+service_env "$PG_PORT" "$DB_PASSWORD" "$WORK/jwt-public.pem" "$BASE"
+SERVICE_ENV+=(
+    ATRIUM_MIGRATE_AT_START=true
+    ATRIUM_CELL_REGION=us-east-1
+    ATRIUM_LIMITS_MAX_JOINED_WORKSPACES=100000
+    ATRIUM_DATAPLANE_URL="http://127.0.0.1:$DP_PORT"
+    ATRIUM_PROVISIONING_LEASE=15s ATRIUM_PROVISIONING_WORKER_EVERY=1s
+    ATRIUM_PROVISIONING_BACKOFF_BASE=200ms ATRIUM_PROVISIONING_BACKOFF_MAX=2s
+    ATRIUM_PROVISIONING_MAX_ATTEMPTS=30
+    ATRIUM_DB_POOL_SIZE=20
+    ATRIUM_SHUTDOWN_DELAY="${SHUTDOWN_DELAY}s" ATRIUM_SHUTDOWN_TIMEOUT="${SHUTDOWN_TIMEOUT}s"
+)
 START=0
 start_service() {
     START=$(( START + 1 ))
-    (cd "$WORK" && exec env ATRIUM_MIGRATE_AT_START=true \
-        ATRIUM_DB_REACTIVE_URL="postgresql://127.0.0.1:$PG_PORT/atrium" \
-        ATRIUM_DB_JDBC_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/atrium" \
-        ATRIUM_DB_USER=atrium ATRIUM_DB_PASSWORD="$DB_PASSWORD" \
-        ATRIUM_JWT_PUBLIC_KEY_LOCATION="$WORK/jwt-public.pem" \
-        ATRIUM_CELL_REGION=us-east-1 ATRIUM_CELL_BASE_URL="$BASE" \
-        ATRIUM_API_KEY_PEPPER="$PEPPER" ATRIUM_IDEMPOTENCY_ENCRYPTION_KEY="$SEAL" \
-        ATRIUM_LIMITS_MAX_JOINED_WORKSPACES=100000 \
-        ATRIUM_DATAPLANE_URL="http://127.0.0.1:$DP_PORT" \
-        ATRIUM_PROVISIONING_LEASE=15s ATRIUM_PROVISIONING_WORKER_EVERY=1s \
-        ATRIUM_PROVISIONING_BACKOFF_BASE=200ms ATRIUM_PROVISIONING_BACKOFF_MAX=2s \
-        ATRIUM_PROVISIONING_MAX_ATTEMPTS=30 \
-        QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT="$APP_PORT" \
-        java -jar "$JAR") >"$WORK/service-$START.log" 2>&1 &
+    (cd "$WORK" && exec env "${SERVICE_ENV[@]}" java -jar "$JAR") >"$WORK/service-$START.log" 2>&1 &
     SERVICE_PID=$!
     for _ in $(seq 1 600); do
-        [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$BASE/q/health/ready" || true) == 200 ]] && return 0
+        [[ $(http_status --max-time 2 "$BASE/q/health/ready") == 200 ]] && return 0
         kill -0 "$SERVICE_PID" 2>/dev/null || { tail -n 30 "$WORK/service-$START.log" >&2; die "the service exited"; }
         sleep 0.1
     done
@@ -200,7 +182,7 @@ start_service
 curl -s -o /dev/null --max-time 30 -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     -d '{"name":"Warm-up"}' "$BASE/v1/workspaces"
 
-if [[ $SCENARIO == crash || $SCENARIO == all ]]; then
+if runs crash; then
     log "crash: $RUNS creates, then SIGKILL once the first runs have finished"
     create_workspaces "$RUNS" "Crash" > "$WORK/crash-ids.txt"
     accepted=$(wc -l < "$WORK/crash-ids.txt")
@@ -224,24 +206,24 @@ if [[ $SCENARIO == crash || $SCENARIO == all ]]; then
     log "crash: passed"
 fi
 
-if [[ $SCENARIO == database || $SCENARIO == all ]]; then
+if runs database; then
     log "database: $DB_RUNS creates, PostgreSQL stopped while they run"
     create_workspaces "$DB_RUNS" "Outage" > "$WORK/outage-ids.txt"
     pg_stop
     log "PostgreSQL stopped"
     down=0
     for _ in $(seq 1 150); do
-        [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$BASE/q/health/ready" || true) == 503 ]] && { down=1; break; }
+        [[ $(http_status --max-time 3 "$BASE/q/health/ready") == 503 ]] && { down=1; break; }
         sleep 0.1
     done
     (( down )) || die "readiness did not go DOWN without the database"
-    [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$BASE/q/health/live") == 200 ]] || die "liveness went DOWN"
+    [[ $(http_status --max-time 3 "$BASE/q/health/live") == 200 ]] || die "liveness went DOWN"
     log "readiness DOWN, liveness UP; waiting 16 s (longer than a lease) before starting PostgreSQL again"
     sleep 16
     pg_start
     up=0
     for _ in $(seq 1 300); do
-        [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$BASE/q/health/ready" || true) == 200 ]] && { up=1; break; }
+        [[ $(http_status --max-time 3 "$BASE/q/health/ready") == 200 ]] && { up=1; break; }
         sleep 0.1
     done
     (( up )) || die "readiness did not come back UP"
@@ -250,5 +232,150 @@ if [[ $SCENARIO == database || $SCENARIO == all ]]; then
     kill -0 "$SERVICE_PID" 2>/dev/null || die "the service died"
     check_invariants "Outage" "$DB_RUNS"
     log "database: passed"
+fi
+
+# ------------------------------------------------------------------------------------------------ load
+
+load() { # name connections seconds timeout-seconds: GET /v1/workspaces under wrk, counted by load.lua
+    FAULT_TOKEN=$TOKEN FAULT_PATH=/v1/workspaces FAULT_REPORT=$WORK/load-$1.txt FAULT_HONOR_RETRY_AFTER=$HONOR_RETRY_AFTER \
+        timeout $(( $3 + 60 )) wrk -t2 -c"$2" -d"$3s" --timeout "$4s" -s "$HERE/load.lua" "$BASE" \
+        > "$WORK/wrk-$1.txt" 2>&1 || { cat "$WORK/wrk-$1.txt" >&2; die "wrk $1 failed"; }
+}
+figure() { # name key [field]: a line of load-<name>.txt
+    awk -v k="$2" -v f="${3:-2}" '$1 == k { print $f; found = 1 } END { if (!found) print 0 }' "$WORK/load-$1.txt"
+}
+statuses() { # name: "200 x 503 y ..."
+    awk '$1 == "status" { printf "%s%s: %s", sep, $2, $3; sep = ", " }' "$WORK/load-$1.txt"
+}
+non_2xx() { # name
+    awk '$1 == "status" && ($2 < 200 || $2 > 299) { n += $3 } END { print n + 0 }' "$WORK/load-$1.txt"
+}
+lost() { # name: requests sent that got no answer (read, write and timeout errors)
+    awk '$1 == "errors" { print $3 + $4 + $5 }' "$WORK/load-$1.txt"
+}
+
+if runs overload; then
+    kill -0 "$SERVICE_PID" 2>/dev/null || start_service
+    log "overload: $OVERLOAD_CONNECTIONS connections for ${OVERLOAD_SECONDS}s on GET /v1/workspaces, a pool of 20;" \
+        "clients $( (( HONOR_RETRY_AFTER )) && echo "wait as Retry-After asks" || echo "send again at once");" \
+        "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    : > "$WORK/overload-live.txt"
+    : > "$WORK/overload-ready.txt"
+    load overload "$OVERLOAD_CONNECTIONS" "$OVERLOAD_SECONDS" "$OVERLOAD_BOUND" &
+    LOAD_PID=$!
+    sleep 1
+    # Probed as the chart's probes do (2 s timeout; liveness restarts the pod after 3 failures in a row).
+    while kill -0 "$LOAD_PID" 2>/dev/null; do
+        http_status --max-time 2 "$BASE/q/health/live" >> "$WORK/overload-live.txt"; echo >> "$WORK/overload-live.txt"
+        http_status --max-time 2 "$BASE/q/health/ready" >> "$WORK/overload-ready.txt"; echo >> "$WORK/overload-ready.txt"
+        sleep 1
+    done
+    wait "$LOAD_PID" || die "the overload load failed"
+    after_start=$(date +%s%N)
+    # Waits still queued when the load stops give up within the acquisition timeout (1 s).
+    ready_after=000
+    for _ in $(seq 1 30); do
+        ready_after=$(http_status --max-time 1 "$BASE/q/health/ready")
+        [[ $ready_after == 200 ]] && break
+        sleep 0.1
+    done
+    [[ $ready_after == 200 ]] || die "readiness is not UP within 3 s after the load"
+    ready_ms=$(( ($(date +%s%N) - after_start) / 1000000 ))
+    slowest_after=0
+    for _ in $(seq 1 20); do
+        t0=$(date +%s%N)
+        code=$(http_status --max-time 1 -H "Authorization: Bearer $TOKEN" "$BASE/v1/workspaces")
+        ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+        (( ms > slowest_after )) && slowest_after=$ms
+        [[ $code == 200 ]] || die "GET /v1/workspaces answered $code right after the load"
+    done
+    kill -0 "$SERVICE_PID" 2>/dev/null || die "the service died"
+
+    live_checks=$(grep -c . "$WORK/overload-live.txt")
+    live_failed=$(grep -vc '^200$' "$WORK/overload-live.txt" || true)
+    live_failed_in_a_row=$(awk '$1 != 200 { run++; if (run > max) max = run; next } { run = 0 } END { print max + 0 }' \
+        "$WORK/overload-live.txt")
+    ready_down=$(grep -vc '^200$' "$WORK/overload-ready.txt" || true)
+    others=$(awk '$1 == "status" && $2 != 200 && $2 != 503 { n += $3 } END { print n + 0 }' "$WORK/load-overload.txt")
+    log "overload: $(figure overload requests) answers ($(statuses overload)) in ${OVERLOAD_SECONDS}s, p50" \
+        "$(figure overload latency_p50_ms) ms, p99 $(figure overload latency_p99_ms) ms, slowest $(figure overload latency_max_ms) ms;" \
+        "errors connect/read/write/timeout: $(figure overload errors 2)/$(figure overload errors 3)/$(figure overload errors 4)/$(figure overload errors 5);" \
+        "liveness answered 200 within 2 s to $(( live_checks - live_failed )) of $live_checks probes (at most" \
+        "$live_failed_in_a_row failed in a row), readiness DOWN in $ready_down of $(grep -c . "$WORK/overload-ready.txt");" \
+        "after the load: readiness UP after $ready_ms ms, then 20 GETs answered 200 (slowest $slowest_after ms)"
+    (( others == 0 )) || die "overload: $others answers neither 200 nor 503"
+    (( $(figure overload retry_after_missing) == 0 )) || die "overload: 503 answers without Retry-After"
+    (( $(figure overload not_problem_503) == 0 )) || die "overload: 503 answers that are not service_unavailable problems"
+    [[ $(figure overload errors 2) == 0 && $(lost overload) == 0 ]] \
+        || die "overload: connections refused or dropped, or requests unanswered within ${OVERLOAD_BOUND}s"
+    (( $(figure overload latency_max_ms) <= OVERLOAD_BOUND * 1000 )) || die "overload: an answer took longer than ${OVERLOAD_BOUND}s"
+    (( live_failed_in_a_row < 3 )) || die "overload: liveness failed $live_failed_in_a_row times in a row"
+    (( slowest_after < 1000 )) || die "overload: a request took ${slowest_after} ms right after the load"
+    log "overload: passed"
+fi
+
+if runs shutdown; then
+    kill -0 "$SERVICE_PID" 2>/dev/null || start_service
+    budget=$(( SHUTDOWN_DELAY + SHUTDOWN_TIMEOUT ))
+    log "shutdown: $SHUTDOWN_CONNECTIONS connections on GET /v1/workspaces, SIGTERM, 5 creates that wait for their" \
+        "provisioning sent just before the delay ends; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    # The load stands for clients behind a load balancer: it goes on through the delay, while the balancer has not
+    # yet taken the instance out, and 2 s into the drain (answered with Connection: close), then stops. Connections
+    # it opens after the port has closed are refused (connect errors), which is allowed.
+    load shutdown "$SHUTDOWN_CONNECTIONS" $(( 2 + SHUTDOWN_DELAY + 2 )) 10 &
+    LOAD_PID=$!
+    sleep 2
+    t_term=$(date +%s%N)
+    kill -TERM "$SERVICE_PID"
+    down_ms=""
+    for _ in $(seq 1 100); do
+        if [[ $(http_status --max-time 1 "$BASE/q/health/ready") == 503 ]]; then
+            down_ms=$(( ($(date +%s%N) - t_term) / 1000000 ))
+            break
+        fi
+        sleep 0.01
+    done
+    [[ -n $down_ms ]] || die "shutdown: readiness did not go DOWN after SIGTERM"
+    # Until the delay is over, a client the balancer still sends here gets its new connection served.
+    during=$(http_status --max-time 5 -H "Authorization: Bearer $TOKEN" "$BASE/v1/workspaces")
+    # Requests that take seconds (each waits for its provisioning, a dataplane call of DATAPLANE_DELAY s), accepted
+    # before the delay ends and still running when the drain starts: they must be answered before the exit.
+    sleep_ms=$(( SHUTDOWN_DELAY * 1000 - 1000 - ($(date +%s%N) - t_term) / 1000000 ))
+    (( sleep_ms > 0 )) && sleep "$(awk -v ms="$sleep_ms" 'BEGIN { printf "%.3f", ms / 1000 }')"
+    waits=()
+    for i in 1 2 3 4 5; do
+        curl -s -o "$WORK/shutdown-wait-$i.json" -w '%{http_code}' --max-time $(( budget + 10 )) -X POST \
+            -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -H 'Prefer: wait=10' \
+            -d "{\"name\":\"Shutdown $i\"}" "$BASE/v1/workspaces" > "$WORK/shutdown-wait-$i.status" &
+        waits+=($!)
+    done
+    exited=0
+    for _ in $(seq 1 $(( (budget + SHUTDOWN_SPARE) * 20 ))); do
+        kill -0 "$SERVICE_PID" 2>/dev/null || { exited=1; break; }
+        sleep 0.05
+    done
+    exit_ms=$(( ($(date +%s%N) - t_term) / 1000000 ))
+    (( exited )) || die "shutdown: the service was still running $(( budget + SHUTDOWN_SPARE ))s after SIGTERM"
+    exit_code=0
+    wait "$SERVICE_PID" || exit_code=$?
+    SERVICE_PID=""
+    refused=$(http_status --max-time 2 "$BASE/q/health/live")
+    wait "${waits[@]}" || true
+    wait "$LOAD_PID" || die "the shutdown load failed"
+    wait_codes=$(for f in "$WORK"/shutdown-wait-*.status; do printf '%s ' "$(cat "$f")"; done)
+    log "shutdown: readiness DOWN ${down_ms} ms after SIGTERM; a new connection then answered $during; exit $exit_code" \
+        "${exit_ms} ms after SIGTERM (delay ${SHUTDOWN_DELAY}s, then drain up to ${SHUTDOWN_TIMEOUT}s); then the port" \
+        "answered $refused; load: $(figure shutdown requests) answers ($(statuses shutdown)), errors" \
+        "connect/read/write/timeout: $(figure shutdown errors 2)/$(figure shutdown errors 3)/$(figure shutdown errors 4)/$(figure shutdown errors 5);" \
+        "waiting creates sent at the end of the delay answered: $wait_codes"
+    (( down_ms <= 1000 )) || die "shutdown: readiness took ${down_ms} ms to go DOWN"
+    [[ $during == 200 ]] || die "shutdown: a new connection during the delay answered $during"
+    [[ $refused == 000 ]] || die "shutdown: the port still answered after the exit ($refused)"
+    (( $(non_2xx shutdown) == 0 )) || die "shutdown: $(non_2xx shutdown) answers were not 2xx"
+    (( $(lost shutdown) == 0 )) || die "shutdown: $(lost shutdown) requests lost their answer"
+    for f in "$WORK"/shutdown-wait-*.status; do
+        [[ $(cat "$f") == 2?? ]] || die "shutdown: a create in flight at the drain answered '$(cat "$f")'"
+    done
+    log "shutdown: passed"
 fi
 log "all passed"

@@ -17,8 +17,15 @@
 # Environment: JAVA (default: java on PATH, must be 25 or newer), PG_BIN (default: the newest
 # /usr/lib/postgresql/*/bin), AOT_CACHE (default APP_DIR/app.aot), TRAIN_ROUNDS (default 20),
 # TRAIN_JAVA_OPTS (extra JVM options for the training run), TRAIN_TIMEOUT (seconds to start, default 180).
-# As root it runs PostgreSQL as the `postgres` user, which must exist.
+# As root it runs PostgreSQL as the `postgres` user, which must exist. PostgreSQL, keys, token and exit trap come from
+# deploy/lib.sh, which must sit at ../../../deploy/lib.sh from this script, as in the repository.
 set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LOG_TAG=aot-train
+# The library sits where it sits in the repository; Dockerfile.jvm copies both files to the same places under /opt/atrium.
+# shellcheck source=../../../deploy/lib.sh
+source "$HERE/../../../deploy/lib.sh"
 
 APP_DIR=${1:?usage: aot-train.sh APP_DIR}
 APP_DIR=$(cd "$APP_DIR" && pwd)
@@ -27,101 +34,51 @@ AOT_CACHE=${AOT_CACHE:-$APP_DIR/app.aot}
 TRAIN_ROUNDS=${TRAIN_ROUNDS:-20}
 TRAIN_JAVA_OPTS=${TRAIN_JAVA_OPTS:-}
 TRAIN_TIMEOUT=${TRAIN_TIMEOUT:-180}
-PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)}
-
-log() { printf '[aot-train %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+PG_BIN=${PG_BIN:-$(newest_pg_bin)}
 
 [[ -f $APP_DIR/quarkus-run.jar ]] || die "no quarkus-run.jar in $APP_DIR"
-JAVA_FEATURE=$("$JAVA" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.specification.version/ {print $2}')
-[[ ${JAVA_FEATURE:-0} =~ ^[0-9]+$ ]] && (( JAVA_FEATURE >= 25 )) || die "$JAVA is Java ${JAVA_FEATURE:-?}; the AOT cache needs 25+"
+JAVA_FEATURE=$(java_feature "$JAVA")
+(( JAVA_FEATURE >= 25 )) || die "$JAVA is Java ${JAVA_FEATURE}; the AOT cache needs 25+"
 [[ -x $PG_BIN/initdb && -x $PG_BIN/pg_ctl ]] || die "no PostgreSQL server binaries (set PG_BIN)"
 for tool in curl openssl; do command -v "$tool" >/dev/null || die "missing $tool"; done
 
-WORK=$(mktemp -d /tmp/atrium-aot-train.XXXXXX)
-chmod 755 "$WORK"
-PGDATA=$WORK/pg/data
-PG_STARTED=0
 APP_PID=""
-as_pg() { if (( EUID == 0 )); then runuser -u postgres -- "$@"; else "$@"; fi; }
-cleanup() {
-    local rc=$?
-    set +e
+# A failed training keeps its logs (not the database or the key) and shows the end of the service's log.
+ON_FAILURE_KEEP=logs
+before_exit() {
     [[ -n $APP_PID ]] && kill -KILL "$APP_PID" 2>/dev/null
-    (( PG_STARTED )) && as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m immediate -w -t 30 stop >/dev/null 2>&1
-    if (( rc != 0 )); then
+    if (( $1 != 0 )); then
         [[ -f $WORK/service.log ]] && tail -n 40 "$WORK/service.log" >&2
-        log "training failed; logs in $WORK"
-        rm -rf "$WORK/pg" "$WORK/jwt-private.pem"
-    else
-        rm -rf "$WORK"
+        log "training failed"
     fi
-    exit "$rc"
 }
-trap cleanup EXIT
-
-free_port() {
-    local port
-    for _ in $(seq 1 200); do
-        port=$(( 20000 + RANDOM % 30000 ))
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { printf '%s' "$port"; return 0; }
-    done
-    die "no free port found"
-}
+work_dir_open atrium-aot-train
 
 # ------------------------------------------------------------------------------------------------ database
 
-PG_PORT=$(free_port)
-DB_PASSWORD=$(openssl rand -hex 16)
-mkdir -p "$WORK/pg"
-printf '%s\n' "$DB_PASSWORD" > "$WORK/pg/pwfile"
-(( EUID == 0 )) && chown -R postgres "$WORK/pg"
-as_pg "$PG_BIN/initdb" -D "$PGDATA" -U atrium --pwfile="$WORK/pg/pwfile" --auth-local=trust \
-    --auth-host=scram-sha-256 -E UTF8 --no-locale >"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log" >&2; die "initdb failed"; }
-PG_STARTED=1
-as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$WORK/pg/postgres.log" -w -t 60 \
-    -o "-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1" start >/dev/null || die "PostgreSQL did not start"
-as_pg "$PG_BIN/psql" -X -q -h "$WORK/pg" -p "$PG_PORT" -U atrium -d postgres -c "create database atrium" >/dev/null
+pg_init
+pg_start
+pg_create_database atrium
 
 # ------------------------------------------------------------------------------------------------ token
 
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/jwt-private.pem" 2>/dev/null
-openssl pkey -in "$WORK/jwt-private.pem" -pubout -out "$WORK/jwt-public.pem"
-b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
-NOW=$(date +%s)
-JWT_HEADER=$(printf '%s' '{"alg":"RS256","typ":"JWT"}' | b64url)
-JWT_CLAIMS=$(printf '{"iss":"https://auth.atrium.local","aud":"atrium","sub":"aot-training","email":"aot-training@example.com","email_verified":true,"name":"AOT Training","iat":%d,"exp":%d}' \
-    "$NOW" $(( NOW + 3600 )) | b64url)
-TOKEN=$JWT_HEADER.$JWT_CLAIMS.$(printf '%s.%s' "$JWT_HEADER" "$JWT_CLAIMS" \
-    | openssl dgst -sha256 -sign "$WORK/jwt-private.pem" -binary | b64url)
+jwt_keys "$WORK"
+TOKEN=$(jwt_user_token "$WORK/jwt-private.pem" aot-training aot-training@example.com "AOT Training" 3600)
 
 # ------------------------------------------------------------------------------------------------ training run
 
 APP_PORT=$(free_port)
 BASE=http://127.0.0.1:$APP_PORT
+service_env "$PG_PORT" "$DB_PASSWORD" "$WORK/jwt-public.pem" "$BASE"
 rm -f "$AOT_CACHE" "$AOT_CACHE.config"
 log "training run: $JAVA -XX:AOTCacheOutput=$AOT_CACHE -jar $APP_DIR/quarkus-run.jar ($TRAIN_ROUNDS rounds)"
 # shellcheck disable=SC2086
-(cd "$APP_DIR" && exec env \
-    ATRIUM_MIGRATE_AT_START=true \
-    ATRIUM_DB_REACTIVE_URL="postgresql://127.0.0.1:$PG_PORT/atrium" \
-    ATRIUM_DB_JDBC_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/atrium" \
-    ATRIUM_DB_USER=atrium \
-    ATRIUM_DB_PASSWORD="$DB_PASSWORD" \
-    ATRIUM_JWT_PUBLIC_KEY_LOCATION="$WORK/jwt-public.pem" \
-    ATRIUM_JWT_ISSUER=https://auth.atrium.local \
-    ATRIUM_JWT_AUDIENCE=atrium \
-    ATRIUM_CELL_REGION=local \
-    ATRIUM_CELL_BASE_URL="$BASE" \
-    ATRIUM_API_KEY_PEPPER="$(openssl rand -hex 32)" \
-    ATRIUM_IDEMPOTENCY_ENCRYPTION_KEY="$(openssl rand -base64 32)" \
-    QUARKUS_HTTP_HOST=127.0.0.1 \
-    QUARKUS_HTTP_PORT="$APP_PORT" \
+(cd "$APP_DIR" && exec env "${SERVICE_ENV[@]}" ATRIUM_MIGRATE_AT_START=true ATRIUM_CELL_REGION=local \
     "$JAVA" -XX:AOTCacheOutput="$AOT_CACHE" $TRAIN_JAVA_OPTS -jar quarkus-run.jar) >"$WORK/service.log" 2>&1 &
 APP_PID=$!
 
 deadline=$(( $(date +%s) + TRAIN_TIMEOUT ))
-until [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "Authorization: Bearer $TOKEN" "$BASE/v1/me" || true) == 200 ]]; do
+until [[ $(http_status --max-time 5 -H "Authorization: Bearer $TOKEN" "$BASE/v1/me") == 200 ]]; do
     kill -0 "$APP_PID" 2>/dev/null || die "the service exited during the training start"
     (( $(date +%s) <= deadline )) || die "no successful GET /v1/me within ${TRAIN_TIMEOUT}s"
     sleep 0.1

@@ -19,6 +19,7 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 
+import dev.atrium.common.db.BoundedPool;
 import dev.atrium.common.db.DbErrors;
 import dev.atrium.common.json.UnstorableTextException;
 import dev.atrium.common.text.Text;
@@ -213,6 +214,10 @@ public class ProblemMapper {
 
     @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER + 1000)
     public Response unexpected(Throwable e, HttpServerRequest request) {
+        if (BoundedPool.exhausted(e)) {
+            // No connection free in time: refused so that the caller backs off, rather than held.
+            return api(ApiException.serviceUnavailable(1), request);
+        }
         ApiException known = DbErrors.translate(e);
         if (known != null) {
             DbErrors.sqlState(e).filter(state -> state.startsWith(DbErrors.DATA_EXCEPTION_CLASS)).ifPresent(
