@@ -32,6 +32,7 @@ import dev.atrium.common.security.Role;
 import dev.atrium.common.text.Text;
 import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.ETags;
+import dev.atrium.common.web.Versioned;
 import dev.atrium.common.web.Reply;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.plan.Plans;
@@ -50,7 +51,7 @@ public class ApiKeyService {
     /** The key scopes of the contract; each is also the wire name of the permission it grants. */
     public static final List<String> SCOPES = List.of("workspace:read", "workspace:update", "members:read",
             "billing:read", "audit:read", "export:read", "usage:read");
-    static final int MAX_GRACE_SECONDS = 7 * 24 * 3600;
+    public static final int MAX_GRACE_SECONDS = 7 * 24 * 3600;
 
     private final Access access;
     private final Cells cells;
@@ -69,8 +70,6 @@ public class ApiKeyService {
         this.plans = plans;
     }
 
-    public record Found(ApiKeyView view, String etag) {
-    }
 
     // ---------------------------------------------------------------- read
 
@@ -82,22 +81,17 @@ public class ApiKeyService {
                         .range(0, limit).list();
             }
             List<String> after = Paging.decode(cursor, scope, 2);
-            Instant at;
-            try {
-                at = Instant.parse(after.get(0));
-            } catch (RuntimeException e) {
-                throw ApiException.invalidCursor();
-            }
+            Instant at = Paging.instant(after.get(0));
             return ApiKey.<ApiKey>find("workspaceId = ?1 and (createdAt < ?2 or (createdAt = ?2 and id < ?3))"
                     + " order by createdAt desc, id desc", workspaceId, at, after.get(1)).range(0, limit).list();
         }).map(rows -> Page.of(rows.stream().map(ApiKeyMapper::view).toList(), limit,
                 last -> Paging.encode("api_keys:" + workspaceId, last.createdAt().toString(), last.id()))));
     }
 
-    public Uni<Found> get(Caller caller, String workspaceId, String keyId) {
+    public Uni<Versioned<ApiKeyView>> get(Caller caller, String workspaceId, String keyId) {
         return Panache.withSession(() -> access.workspace(caller, workspaceId, Permission.API_KEYS_READ)
                 .flatMap(g -> load(workspaceId, keyId))
-                .map(k -> new Found(ApiKeyMapper.view(k), ApiKeyMapper.etag(k))));
+                .map(k -> new Versioned<>(ApiKeyMapper.view(k), ApiKeyMapper.etag(k))));
     }
 
     private static Uni<ApiKey> load(String workspaceId, String keyId) {
@@ -155,7 +149,7 @@ public class ApiKeyService {
 
     // ---------------------------------------------------------------- update
 
-    public Uni<Found> update(Caller caller, String workspaceId, String keyId, UpdateApiKeyRequest body,
+    public Uni<Versioned<ApiKeyView>> update(Caller caller, String workspaceId, String keyId, UpdateApiKeyRequest body,
             String ifMatch) {
         UpdateApiKeyRequest req = body != null ? body : new UpdateApiKeyRequest(null, null, null);
         List<String> scopes = validate(req.name(), req.scopes(), null);
@@ -181,12 +175,12 @@ public class ApiKeyService {
                         k.scopeList(scopes);
                         k.expiresAt = expiresAt;
                         if (ApiKeyMapper.view(k).equals(before)) {
-                            return Uni.createFrom().item(new Found(before, ApiKeyMapper.etag(k)));
+                            return Uni.createFrom().item(new Versioned<>(before, ApiKeyMapper.etag(k)));
                         }
                         k.updatedAt = Clock.now();
                         return Panache.getSession().chain(s -> s.flush())
                                 .chain(() -> event("api_key.updated", caller, ws, k, before))
-                                .map(view -> new Found(view, ApiKeyMapper.etag(k)));
+                                .map(view -> new Versioned<>(view, ApiKeyMapper.etag(k)));
                     });
                 })));
     }

@@ -68,13 +68,7 @@ public class AuditService {
             }
             if (cursor != null) {
                 List<String> after = Paging.decode(cursor, "audit:" + workspaceId, 2);
-                Instant at;
-                try {
-                    at = Instant.parse(after.get(0));
-                } catch (DateTimeParseException e) {
-                    throw ApiException.invalidCursor();
-                }
-                params.add(at);
+                params.add(Paging.instant(after.get(0)));
                 int i = params.size();
                 params.add(after.get(1));
                 q.append(" and (occurredAt < ?").append(i).append(" or (occurredAt = ?").append(i)

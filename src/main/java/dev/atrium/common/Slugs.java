@@ -7,8 +7,10 @@ import java.util.regex.Pattern;
 /** Slugs: {@code ^[a-z0-9](-?[a-z0-9])*$}, at most 50 characters, derived from names when not given. */
 public final class Slugs {
 
-    public static final Pattern VALID = Pattern.compile("^[a-z0-9](-?[a-z0-9])*$");
+    public static final String PATTERN = "^[a-z0-9](-?[a-z0-9])*$";
+    public static final Pattern VALID = Pattern.compile(PATTERN);
     public static final int MAX = 50;
+    public static final String RULE = "lower-case letters, digits and single hyphens, at most " + MAX + " characters";
 
     private Slugs() {
     }

@@ -48,18 +48,13 @@ public class Invitation extends PanacheEntityBase {
     @Column(name = "member_id")
     public String memberId;
 
-    public static final String PENDING = "pending";
-    public static final String ACCEPTED = "accepted";
-    public static final String REVOKED = "revoked";
-    public static final String EXPIRED = "expired";
-    public static final String DECLINED = "declined";
-
     /** The status a client sees: a pending invitation past its expiry is expired. */
     public String effectiveStatus(Instant now) {
-        return PENDING.equals(status) && !expiresAt.isAfter(now) ? EXPIRED : status;
+        return InvitationStatus.PENDING.is(status) && !expiresAt.isAfter(now) ? InvitationStatus.EXPIRED.wire()
+                : status;
     }
 
     public boolean open(Instant now) {
-        return PENDING.equals(effectiveStatus(now));
+        return InvitationStatus.PENDING.is(effectiveStatus(now));
     }
 }

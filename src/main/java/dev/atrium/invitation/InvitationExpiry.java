@@ -59,7 +59,7 @@ public class InvitationExpiry {
             for (Invitation inv : invitations) {
                 chain = chain.chain(() -> workspaces.workspace(inv.workspaceId).flatMap(ws -> {
                     var before = InvitationMapper.view(inv, now);
-                    inv.status = Invitation.EXPIRED;
+                    inv.status = InvitationStatus.EXPIRED.wire();
                     inv.updatedAt = now;
                     return events.append("invitation.expired", Actor.SYSTEM, null,
                             new EventLog.Subject(ws.organizationId(), ws.id(), "invitation", inv.id), before,

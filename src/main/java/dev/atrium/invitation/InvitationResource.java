@@ -86,7 +86,7 @@ public class InvitationResource {
     public Uni<Response> list(@PathParam("workspace_id") String workspaceId,
             @Parameter(description = "pending, accepted, revoked, expired or declined") @QueryParam("status") String status,
             @QueryParam("limit") String limit, @QueryParam("cursor") String cursor, @Context UriInfo uri) {
-        if (status != null && !InvitationService.STATUSES.contains(status)) {
+        if (status != null && InvitationStatus.parse(status).isEmpty()) {
             throw ApiException.validation("status", "one of pending, accepted, revoked, expired, declined");
         }
         return invitations.list(callers.current(), workspaceId,

@@ -38,6 +38,7 @@ import dev.atrium.common.security.Principal;
 import dev.atrium.common.security.Role;
 import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.ETags;
+import dev.atrium.common.web.Versioned;
 import dev.atrium.common.web.Reply;
 import dev.atrium.common.web.RequestIds;
 import dev.atrium.idempotency.Idempotency;
@@ -60,7 +61,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 public class InvitationService {
 
     static final Set<String> INVITABLE = Set.of("admin", "member", "viewer");
-    static final Set<String> STATUSES = Set.of("pending", "accepted", "revoked", "expired", "declined");
     static final String TOKEN_PREFIX = "atrinv";
     static final int TOKEN_RANDOM_LENGTH = Ids.BODY_LENGTH - Ids.CELL_CODE_LENGTH; // 26 base62 characters, 154 bits
     static final int MIN_TTL = 60;
@@ -102,8 +102,6 @@ public class InvitationService {
         this.cellCode = Ids.cellCode(cells.region());
     }
 
-    public record Found(InvitationView view, String etag) {
-    }
 
     record Budget(long used, long resetSeconds) {
     }
@@ -154,7 +152,7 @@ public class InvitationService {
                                     inv.workspaceId = ws.id();
                                     inv.email = email;
                                     inv.role = role.wire();
-                                    inv.status = Invitation.PENDING;
+                                    inv.status = InvitationStatus.PENDING.wire();
                                     inv.ttlSeconds = ttl;
                                     inv.expiresAt = now.plusSeconds(ttl);
                                     inv.invitedBy = caller.actor();
@@ -238,12 +236,12 @@ public class InvitationService {
      */
     private Uni<Void> expireStale(Caller caller, WorkspaceRef ws, String email, Instant now) {
         return Invitation.<Invitation>list("workspaceId = ?1 and status = ?2 and expiresAt <= ?3 and lower(email) = ?4",
-                ws.id(), Invitation.PENDING, now, email.toLowerCase()).chain(stale -> {
+                ws.id(), InvitationStatus.PENDING.wire(), now, email.toLowerCase()).chain(stale -> {
                     Uni<Void> chain = Uni.createFrom().voidItem();
                     for (Invitation inv : stale) {
                         chain = chain.chain(() -> {
                             InvitationView before = InvitationMapper.view(inv, now);
-                            inv.status = Invitation.EXPIRED;
+                            inv.status = InvitationStatus.EXPIRED.wire();
                             inv.updatedAt = now;
                             return events.append("invitation.expired", Actor.SYSTEM, caller.requestId(),
                                     subject(ws, inv), before, InvitationMapper.view(inv, now)).replaceWithVoid();
@@ -272,7 +270,7 @@ public class InvitationService {
                 ws.requireWritable();
                 requireGrantable(caller.principal(), grant.role(), Role.parse(inv.role).orElseThrow());
                 String shown = inv.effectiveStatus(now);
-                if (!Invitation.PENDING.equals(shown) && !Invitation.EXPIRED.equals(shown)) {
+                if (!InvitationStatus.PENDING.is(shown) && !InvitationStatus.EXPIRED.is(shown)) {
                     throw ApiException.conflict("conflict", "The invitation is " + shown + "; only pending or expired"
                             + " invitations can be resent.").extension("current_status", shown);
                 }
@@ -288,7 +286,7 @@ public class InvitationService {
                 return room.chain(() -> {
                     String token = newToken();
                     inv.tokenHash = hash(token);
-                    inv.status = Invitation.PENDING;
+                    inv.status = InvitationStatus.PENDING.wire();
                     inv.expiresAt = now.plusSeconds(inv.ttlSeconds);
                     inv.invitedBy = caller.actor();
                     inv.inviterId = caller.principal().id();
@@ -347,7 +345,7 @@ public class InvitationService {
                                     Role.parse(inv.role).orElseThrow(), inv.invitedBy, caller.actor(),
                                     caller.requestId(), now)
                                     .call(member -> {
-                                        inv.status = Invitation.ACCEPTED;
+                                        inv.status = InvitationStatus.ACCEPTED.wire();
                                         inv.respondedAt = now;
                                         inv.memberId = member.id();
                                         inv.updatedAt = now;
@@ -374,7 +372,7 @@ public class InvitationService {
                     throw ApiException.notFound();
                 }
                 InvitationView before = InvitationMapper.view(inv, now);
-                inv.status = Invitation.DECLINED;
+                inv.status = InvitationStatus.DECLINED.wire();
                 inv.respondedAt = now;
                 inv.updatedAt = now;
                 return workspaces.workspace(inv.workspaceId)
@@ -448,16 +446,16 @@ public class InvitationService {
                             .chain(found -> {
                                 Instant now = Clock.now();
                                 String shown = found.effectiveStatus(now);
-                                if (Invitation.REVOKED.equals(shown)) {
+                                if (InvitationStatus.REVOKED.is(shown)) {
                                     return Uni.createFrom().voidItem();
                                 }
-                                if (!Invitation.PENDING.equals(shown)) {
+                                if (!InvitationStatus.PENDING.is(shown)) {
                                     throw ApiException.conflict("conflict", "The invitation is " + shown
                                             + "; only pending invitations can be revoked.")
                                             .extension("current_status", shown);
                                 }
                                 InvitationView before = InvitationMapper.view(found, now);
-                                found.status = Invitation.REVOKED;
+                                found.status = InvitationStatus.REVOKED.wire();
                                 found.respondedAt = now;
                                 found.updatedAt = now;
                                 return events.append("invitation.revoked", caller.actor(), caller.requestId(),
@@ -479,10 +477,10 @@ public class InvitationService {
                     StringBuilder where = new StringBuilder("workspaceId = :ws");
                     Map<String, Object> params = new HashMap<>();
                     params.put("ws", grant.workspace().id());
-                    if (Invitation.PENDING.equals(query.status())) {
+                    if (InvitationStatus.PENDING.is(query.status())) {
                         where.append(" and status = 'pending' and expiresAt > :now");
                         params.put("now", now);
-                    } else if (Invitation.EXPIRED.equals(query.status())) {
+                    } else if (InvitationStatus.EXPIRED.is(query.status())) {
                         where.append(" and (status = 'expired' or (status = 'pending' and expiresAt <= :now))");
                         params.put("now", now);
                     } else if (query.status() != null) {
@@ -512,7 +510,7 @@ public class InvitationService {
         if (query.cursor() != null) {
             List<String> after = Paging.decode(query.cursor(), scope, 2);
             where.append(" and (createdAt < :after or (createdAt = :after and id < :afterId))");
-            params.put("after", parseInstant(after.get(0)));
+            params.put("after", Paging.instant(after.get(0)));
             params.put("afterId", after.get(1));
         }
         return Invitation.<Invitation>find(where + " order by createdAt desc, id desc", params)
@@ -525,12 +523,12 @@ public class InvitationService {
                 });
     }
 
-    public Uni<Found> get(Caller caller, String workspaceId, String invitationId) {
+    public Uni<Versioned<InvitationView>> get(Caller caller, String workspaceId, String invitationId) {
         return Panache.withSession(() -> access.workspace(caller, workspaceId, Permission.MEMBERS_INVITE)
                 .chain(grant -> child(grant.workspace().id(), invitationId))
                 .map(inv -> {
                     InvitationView view = InvitationMapper.view(inv, Clock.now());
-                    return new Found(view, etags.of(view));
+                    return new Versioned<>(view, etags.of(view));
                 }));
     }
 
@@ -545,13 +543,6 @@ public class InvitationService {
                 });
     }
 
-    private static Instant parseInstant(String raw) {
-        try {
-            return Instant.parse(raw);
-        } catch (RuntimeException e) {
-            throw ApiException.invalidCursor();
-        }
-    }
 
     // ---------------------------------------------------------------- rules
 

@@ -12,6 +12,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.atrium.common.web.Versioned;
 import dev.atrium.common.web.Lists;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.access.AcceptsApiKeys;
@@ -134,7 +135,7 @@ public class MemberResource {
                 transfer -> replies.of(200, transfer)).map(outcome -> outcome.reply().toResponse());
     }
 
-    private static Response ok(MemberService.Found found) {
+    private static Response ok(Versioned<MemberView> found) {
         return Response.ok(found.view()).header("ETag", found.etag()).build();
     }
 }

@@ -28,6 +28,7 @@ import dev.atrium.access.Permission;
 import dev.atrium.common.security.Principal;
 import dev.atrium.common.security.Role;
 import dev.atrium.common.web.ETags;
+import dev.atrium.common.web.Versioned;
 import dev.atrium.common.web.Reply;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.member.dto.MemberView;
@@ -68,8 +69,6 @@ public class MemberService {
         this.etags = etags;
     }
 
-    public record Found(MemberView view, String etag) {
-    }
 
     public record ListQuery(String role, int limit, String cursor) {
     }
@@ -92,7 +91,7 @@ public class MemberService {
                     }
                     if (query.cursor() != null) {
                         List<String> after = Paging.decode(query.cursor(), scope, 2);
-                        params.add(parseInstant(after.get(0)));
+                        params.add(Paging.instant(after.get(0)));
                         int at = params.size();
                         params.add(after.get(1));
                         int id = params.size();
@@ -107,15 +106,8 @@ public class MemberService {
                         last -> Paging.encode(scope, last.joinedAt().toString(), last.id()))));
     }
 
-    private static Instant parseInstant(String raw) {
-        try {
-            return Instant.parse(raw);
-        } catch (RuntimeException e) {
-            throw ApiException.invalidCursor();
-        }
-    }
 
-    public Uni<Found> get(Caller caller, String workspaceId, String memberId) {
+    public Uni<Versioned<MemberView>> get(Caller caller, String workspaceId, String memberId) {
         return Panache.withSession(() -> access.workspace(caller, workspaceId, Permission.MEMBERS_READ)
                 .flatMap(g -> find(workspaceId, memberId))
                 .map(m -> found(MemberMapper.view(m))));
@@ -147,7 +139,7 @@ public class MemberService {
     // ---------------------------------------------------------------- change a role
 
     /** Merge patch of {@code role}; an empty patch changes nothing. */
-    public Uni<Found> update(Caller caller, String workspaceId, String memberId, JsonNode rawPatch, String ifMatch) {
+    public Uni<Versioned<MemberView>> update(Caller caller, String workspaceId, String memberId, JsonNode rawPatch, String ifMatch) {
         ObjectNode patch = MergePatch.requireObject(rawPatch, PATCHABLE);
         Role requested = null;
         if (patch.has("role")) {
@@ -371,7 +363,7 @@ public class MemberService {
         return new EventLog.Subject(ws.organizationId(), ws.id(), "member", memberId);
     }
 
-    private Found found(MemberView view) {
-        return new Found(view, etags.of(view));
+    private Versioned<MemberView> found(MemberView view) {
+        return new Versioned<>(view, etags.of(view));
     }
 }

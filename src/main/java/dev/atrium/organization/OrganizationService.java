@@ -103,7 +103,7 @@ public class OrganizationService {
         new Violations()
                 .check(Text.validName(req.name()), "name", Text.NAME_RULE)
                 .check(req.slug() == null || Slugs.valid(req.slug()), "slug",
-                        "lower-case letters, digits and single hyphens, at most 50 characters")
+                        Slugs.RULE)
                 .throwIfAny();
         // Any user may create organizations (checked above on every attempt); a replay shows what the caller made.
         return Uni.createFrom().deferred(() -> idempotency.run(caller, idempotencyKey, req, Idempotency::checkedBefore,
@@ -251,7 +251,7 @@ public class OrganizationService {
                     new Violations()
                             .check(Text.validName(name), "name", Text.NAME_RULE)
                             .check(Slugs.valid(slug), "slug",
-                                    "required; lower-case letters, digits and single hyphens, at most 50 characters")
+                                    "required; " + Slugs.RULE)
                             .throwIfAny();
                     if (name.equals(org.name) && slug.equals(org.slug)) {
                         return Uni.createFrom().item(before);

@@ -530,11 +530,14 @@ public class SagaEngine {
      * other half, so retries of many runs failing together spread out instead of arriving in waves.
      */
     Duration backoff(int attempt) {
-        long base = config.backoffBase().toMillis();
-        long cap = config.backoffMax().toMillis();
-        long exp = Math.min(cap, base * (1L << Math.min(20, Math.max(0, attempt - 1))));
+        return backoff(attempt, config.backoffBase(), config.backoffMax(), ThreadLocalRandom.current().nextDouble());
+    }
+
+    /** The delay before attempt {@code attempt + 1}; {@code share} (0 to 1) picks where in its upper half it falls. */
+    static Duration backoff(int attempt, Duration base, Duration cap, double share) {
+        long exp = Math.min(cap.toMillis(), base.toMillis() * (1L << Math.min(20, Math.max(0, attempt - 1))));
         long half = exp / 2;
-        return Duration.ofMillis(half + ThreadLocalRandom.current().nextLong(half + 1));
+        return Duration.ofMillis(half + Math.round(share * half));
     }
 
     /** Takes the run up again in this instance when it is due (the worker would too, a little later). */

@@ -6,6 +6,8 @@ import dev.atrium.common.db.Locks;
 import dev.atrium.audit.EventLog;
 import dev.atrium.common.security.Actor;
 import dev.atrium.common.time.Clock;
+import dev.atrium.common.web.ETags;
+import dev.atrium.common.web.Versioned;
 import dev.atrium.organization.Organization;
 import dev.atrium.workspace.dto.WorkspaceView;
 import io.quarkus.hibernate.reactive.panache.Panache;
@@ -13,9 +15,10 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 
 /**
- * The shape of a workspace change made outside {@link WorkspaceService}'s own writes (the saga, retries, delete and
- * restore): apply it, stamp who and when, flush (so the version is bumped), and append one event carrying the
- * views before and after, all in the caller's transaction.
+ * The one shape of a workspace change: take the row lock, check {@code If-Match} against the current
+ * representation, apply the change, and when anything changed stamp who and when, flush (so the version is bumped)
+ * and append one event carrying the views before and after, all in the caller's transaction. Used by the API's
+ * writes, the saga's transitions, retries, delete and restore alike.
  */
 @ApplicationScoped
 public class WorkspaceChanges {
@@ -35,20 +38,34 @@ public class WorkspaceChanges {
         public String etag() {
             return WorkspaceService.etag(workspace, organization);
         }
+
+        public Versioned<WorkspaceView> versioned() {
+            return new Versioned<>(view(), etag());
+        }
     }
 
     public Uni<Changed> apply(Workspace ws, Actor actor, String requestId, String eventType,
             Function<Organization, Uni<Void>> change) {
+        return apply(ws, actor, requestId, eventType, null, change);
+    }
+
+    public Uni<Changed> apply(Workspace ws, Actor actor, String requestId, String eventType, String ifMatch,
+            Function<Organization, Uni<Void>> change) {
         return Locks.forUpdate(ws).chain(() -> Organization.<Organization>findById(ws.organizationId)).flatMap(org -> {
+            ETags.requireMatch(ifMatch, WorkspaceService.etag(ws, org));
             WorkspaceView before = WorkspaceMapper.view(ws, org.name);
             return change.apply(org).chain(() -> {
+                if (WorkspaceMapper.view(ws, org.name).equals(before)) {
+                    return Uni.createFrom().item(new Changed(ws, org)); // nothing changed: no version, no event
+                }
                 ws.updatedAt = Clock.now();
                 ws.updatedBy = actor;
-                return Panache.getSession().chain(s -> s.flush());
-            }).chain(() -> events.append(eventType, actor, requestId,
-                    new EventLog.Subject(ws.organizationId, ws.id, "workspace", ws.id), before,
-                    WorkspaceMapper.view(ws, org.name)))
-                    .map(e -> new Changed(ws, org));
+                return Panache.getSession().chain(s -> s.flush())
+                        .chain(() -> events.append(eventType, actor, requestId,
+                                new EventLog.Subject(ws.organizationId, ws.id, "workspace", ws.id), before,
+                                WorkspaceMapper.view(ws, org.name)))
+                        .map(e -> new Changed(ws, org));
+            });
         });
     }
 }

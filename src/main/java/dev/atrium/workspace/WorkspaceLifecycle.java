@@ -14,7 +14,6 @@ import dev.atrium.common.security.Actor;
 import dev.atrium.common.security.Caller;
 import dev.atrium.access.Permission;
 import dev.atrium.common.time.Clock;
-import dev.atrium.common.web.ETags;
 import dev.atrium.common.web.Reply;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.organization.Organization;
@@ -69,8 +68,7 @@ public class WorkspaceLifecycle {
         return Tx.run(() -> access.workspace(caller, id, Permission.WORKSPACE_DELETE)
                 .flatMap(grant -> {
                     Workspace ws = Workspace.of(grant.workspace());
-                    return changes.apply(ws, caller.actor(), caller.requestId(), "workspace.deleted", org -> {
-                        ETags.requireMatch(ifMatch, WorkspaceService.etag(ws, org));
+                    return changes.apply(ws, caller.actor(), caller.requestId(), "workspace.deleted", ifMatch, org -> {
                         String previous = ws.status;
                         WorkspaceStatus.transition(ws, WorkspaceStatus.DELETING);
                         ws.statusBeforeDelete = previous;
@@ -115,9 +113,7 @@ public class WorkspaceLifecycle {
                         if (target == WorkspaceStatus.FAILED) {
                             return Uni.createFrom().voidItem(); // never provisioned: nothing to bring back
                         }
-                        Uni<Void> resources = Panache.getSession().chain(s -> s.createNativeQuery(
-                                "update environments set status = 'ready' where workspace_id = :ws")
-                                .setParameter("ws", ws.id).executeUpdate())
+                        Uni<Void> resources = WorkspaceRuns.setEnvironments(ws.id, EnvironmentStatus.READY)
                                 .chain(() -> relationships.writeOwner(ws));
                         if (dataplane.configured()) {
                             SagaEngine.Planned run = provisioning.plan(WorkspaceRuns.RESTORE, ws.id);

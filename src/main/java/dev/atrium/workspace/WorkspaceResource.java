@@ -19,6 +19,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import dev.atrium.common.web.Versioned;
 import dev.atrium.cell.FanOut;
 import dev.atrium.common.web.Lists;
 import dev.atrium.common.paging.Paging;
@@ -27,6 +28,7 @@ import dev.atrium.common.problem.Violations;
 import dev.atrium.access.AcceptsApiKeys;
 import dev.atrium.common.security.Caller;
 import dev.atrium.common.security.Callers;
+import dev.atrium.common.text.Text;
 import dev.atrium.common.web.ETags;
 import dev.atrium.common.web.Replies;
 import dev.atrium.common.web.Reply;
@@ -134,7 +136,7 @@ public class WorkspaceResource {
                         : response);
     }
 
-    private Response waited(WorkspaceService.Found found, int wait) {
+    private Response waited(Versioned<WorkspaceView> found, int wait) {
         boolean active = WorkspaceStatus.ACTIVE.wire().equals(found.view().status());
         Reply reply = replies.of(active ? 201 : 202, found.view()).header("ETag", found.etag())
                 .header("Preference-Applied", "wait=" + wait);
@@ -228,7 +230,8 @@ public class WorkspaceResource {
             if (name.startsWith("metadata.") && name.length() > "metadata.".length()) {
                 String key = name.substring("metadata.".length());
                 String value = params.getFirst(name);
-                v.check(key.length() <= 40 && value.length() <= 500, name, "keys up to 40, values up to 500 characters");
+                v.check(key.length() <= WorkspaceLimits.METADATA_KEY_MAX
+                        && value.length() <= WorkspaceLimits.METADATA_VALUE_MAX, name, WorkspaceLimits.METADATA_RULE);
                 metadata.put(key, value);
             } else if (!LIST_PARAMS.contains(name) && !(pathOrganization == null && name.equals("regions"))) {
                 v.add(name, "unknown query parameter");
@@ -245,7 +248,7 @@ public class WorkspaceResource {
         String sort = params.getFirst("sort") == null ? "-created_at" : params.getFirst("sort");
         v.check(SORTS.contains(sort), "sort", "one of " + SORTS);
         String q = params.getFirst("q");
-        v.check(q == null || q.length() <= 50, "q", "at most 50 characters");
+        v.check(q == null || q.length() <= Text.NAME_MAX, "q", "at most " + Text.NAME_MAX + " characters");
         String organizationId = pathOrganization != null ? pathOrganization : params.getFirst("organization_id");
         v.throwIfAny();
         return new WorkspaceService.ListQuery(organizationId, status, archived == null ? null : Boolean.valueOf(archived),
@@ -306,7 +309,7 @@ public class WorkspaceResource {
                 .map(outcome -> outcome.reply().toResponse());
     }
 
-    private Reply found(WorkspaceService.Found found) {
+    private Reply found(Versioned<WorkspaceView> found) {
         return replies.of(200, found.view()).header("ETag", found.etag());
     }
 
@@ -362,7 +365,7 @@ public class WorkspaceResource {
         return workspaces.environments(callers.current(), id);
     }
 
-    private static Response ok(WorkspaceService.Found found) {
+    private static Response ok(Versioned<WorkspaceView> found) {
         return Response.ok(found.view()).header("ETag", found.etag()).build();
     }
 

@@ -81,9 +81,7 @@ public class WorkspaceRuns {
         return new Kind(DELETE, false, List.of(
                 local("access", (run, ws) -> relationships.deleteAll(ws.id).replaceWithVoid(), null),
                 dataplaneStep(false),
-                local("environments", (run, ws) -> Panache.getSession().chain(s -> s.createNativeQuery(
-                        "update environments set status = 'deleted' where workspace_id = :ws").setParameter("ws", ws.id)
-                        .executeUpdate()).replaceWithVoid(), null),
+                local("environments", (run, ws) -> setEnvironments(ws.id, EnvironmentStatus.DELETED), null),
                 local("finalize", (run, ws) -> transition(ws, WorkspaceStatus.DELETED, "workspace.updated", null),
                         null)));
     }
@@ -180,12 +178,19 @@ public class WorkspaceRuns {
                 env.id = cells.newId("env");
                 env.workspaceId = ws.id;
                 env.name = name;
-                env.status = "ready";
+                env.status = EnvironmentStatus.READY.wire();
                 env.createdAt = Clock.now();
                 chain = chain.chain(() -> env.persist());
             }
             return chain.replaceWithVoid();
         });
+    }
+
+    /** Every environment of the workspace in {@code status} (deleted with it, ready again when it is restored). */
+    static Uni<Void> setEnvironments(String workspaceId, EnvironmentStatus status) {
+        return Panache.getSession().chain(s -> s.createNativeQuery(
+                "update environments set status = :status where workspace_id = :ws").setParameter("status", status.wire())
+                .setParameter("ws", workspaceId).executeUpdate()).replaceWithVoid();
     }
 
     private static Uni<Void> deleteEnvironments(String workspaceId) {

@@ -1,5 +1,13 @@
 package dev.atrium.workspace;
 
+import static dev.atrium.workspace.WorkspaceLimits.DESCRIPTION_MAX;
+import static dev.atrium.workspace.WorkspaceLimits.FREEZE_REASON_MAX;
+import static dev.atrium.workspace.WorkspaceLimits.METADATA_KEYS_MAX;
+import static dev.atrium.workspace.WorkspaceLimits.METADATA_KEY_MAX;
+import static dev.atrium.workspace.WorkspaceLimits.METADATA_VALUE_MAX;
+import static dev.atrium.workspace.WorkspaceLimits.POOLED_SEATS_MAX;
+import static dev.atrium.workspace.WorkspaceLimits.REGION_MAX;
+
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,9 +29,7 @@ import dev.atrium.cell.FanOut;
 import dev.atrium.cell.PeerClient;
 import dev.atrium.cell.RemoteOrganization;
 import dev.atrium.common.Slugs;
-import dev.atrium.common.db.Locks;
 import dev.atrium.common.db.DbErrors;
-import dev.atrium.common.db.Shield;
 import dev.atrium.common.db.Tx;
 import dev.atrium.common.json.MergePatch;
 import dev.atrium.common.paging.Page;
@@ -39,6 +45,7 @@ import dev.atrium.common.security.Role;
 import dev.atrium.common.text.Text;
 import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.ETags;
+import dev.atrium.common.web.Versioned;
 import dev.atrium.common.web.Reply;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.member.Memberships;
@@ -77,12 +84,15 @@ public class WorkspaceService {
     private final MeterRegistry metrics;
     private final Seats seats;
     private final Memberships memberships;
+    private final WorkspaceChanges changes;
     private final PeerClient peers;
     private final FanOut fanOut;
 
     public WorkspaceService(Cells cells, Access access, EventLog events, Idempotency idempotency, ObjectMapper json,
             OrganizationService organizations, ProvisioningService provisioning, Plans plans,
-            MeterRegistry metrics, Seats seats, PeerClient peers, FanOut fanOut, Memberships memberships) {
+            MeterRegistry metrics, Seats seats, PeerClient peers, FanOut fanOut, Memberships memberships,
+            WorkspaceChanges changes) {
+        this.changes = changes;
         this.seats = seats;
         this.memberships = memberships;
         this.peers = peers;
@@ -98,8 +108,6 @@ public class WorkspaceService {
         this.metrics = metrics;
     }
 
-    public record Found(WorkspaceView view, String etag) {
-    }
 
     // ---------------------------------------------------------------- create
 
@@ -194,22 +202,22 @@ public class WorkspaceService {
         if (req.name() != null) {
             v.check(Text.validName(req.name()), "name", Text.NAME_RULE);
         }
-        v.check(req.description() == null || req.description().length() <= 200, "description",
-                "at most 200 characters");
+        v.check(req.description() == null || req.description().length() <= DESCRIPTION_MAX, "description",
+                "at most " + DESCRIPTION_MAX + " characters");
         v.check(req.slug() == null || Slugs.valid(req.slug()), "slug",
-                "lower-case letters, digits and single hyphens, at most 50 characters");
+                Slugs.RULE);
         v.check(req.tenancyModel() == null || TENANCY.contains(req.tenancyModel()), "tenancy_model",
                 "one of shared, dedicated");
         v.check(req.billingMode() == null || BILLING.contains(req.billingMode()), "billing_mode",
                 "one of single, assigned, pooled");
         if (req.pooledSeatLimit() != null) {
             v.check("pooled".equals(req.billingMode()), "pooled_seat_limit", "only with billing_mode pooled");
-            v.check(req.pooledSeatLimit() >= 1 && req.pooledSeatLimit() <= 1_000_000, "pooled_seat_limit",
-                    "from 1 to 1000000");
+            v.check(req.pooledSeatLimit() >= 1 && req.pooledSeatLimit() <= POOLED_SEATS_MAX, "pooled_seat_limit",
+                    "from 1 to " + POOLED_SEATS_MAX);
         }
         checkMetadata(req.metadata(), v);
         if (req.region() != null) {
-            v.check(req.region().length() <= 40, "region", "at most 40 characters");
+            v.check(req.region().length() <= REGION_MAX, "region", "at most " + REGION_MAX + " characters");
         }
         if (p.isService()) {
             if (req.owner() == null) {
@@ -235,12 +243,12 @@ public class WorkspaceService {
         if (metadata == null) {
             return;
         }
-        v.check(metadata.size() <= 50, "metadata", "at most 50 keys");
+        v.check(metadata.size() <= METADATA_KEYS_MAX, "metadata", "at most " + METADATA_KEYS_MAX + " keys");
         for (Map.Entry<String, String> e : metadata.entrySet()) {
-            v.check(!e.getKey().isEmpty() && e.getKey().length() <= 40, "metadata." + e.getKey(),
+            v.check(!e.getKey().isEmpty() && e.getKey().length() <= METADATA_KEY_MAX, "metadata." + e.getKey(),
                     "keys are 1 to 40 characters");
-            v.check(e.getValue() != null && e.getValue().length() <= 500, "metadata." + e.getKey(),
-                    "values are strings of at most 500 characters");
+            v.check(e.getValue() != null && e.getValue().length() <= METADATA_VALUE_MAX, "metadata." + e.getKey(),
+                    "values are strings of at most " + METADATA_VALUE_MAX + " characters");
         }
     }
 
@@ -323,17 +331,17 @@ public class WorkspaceService {
     }
 
     /** The workspace as it stands, for a caller who was just allowed to create or change it. */
-    public Uni<Found> current(String id) {
+    public Uni<Versioned<WorkspaceView>> current(String id) {
         return Panache.withSession(() -> load(id));
     }
 
-    Uni<Found> load(String id) {
+    Uni<Versioned<WorkspaceView>> load(String id) {
         return Workspace.<Workspace>findById(id).flatMap(ws -> ws == null
                 ? Uni.createFrom().failure(ApiException.notFound())
                 : Organization.<Organization>findById(ws.organizationId).map(org -> found(ws, org)));
     }
 
-    public Uni<Found> get(Caller caller, String id) {
+    public Uni<Versioned<WorkspaceView>> get(Caller caller, String id) {
         return Panache.withSession(() -> access.workspace(caller, id, Permission.WORKSPACE_READ)
                 .flatMap(g -> Organization.<Organization>findById(g.workspace().organizationId())
                         .map(org -> found(Workspace.of(g.workspace()), org))));
@@ -347,8 +355,8 @@ public class WorkspaceService {
         return "\"" + ws.version + "." + org.version + "\"";
     }
 
-    private static Found found(Workspace ws, Organization org) {
-        return new Found(WorkspaceMapper.view(ws, org.name), etag(ws, org));
+    private static Versioned<WorkspaceView> found(Workspace ws, Organization org) {
+        return new Versioned<>(WorkspaceMapper.view(ws, org.name), etag(ws, org));
     }
 
     public record ListQuery(String organizationId, String status, Boolean archived, String region, String q,
@@ -410,7 +418,7 @@ public class WorkspaceService {
             if (query.cursor() != null) {
                 List<String> after = Paging.decode(query.cursor(), "workspaces:" + sort, 2);
                 sql.append(" and (").append(column).append(", w.id) ").append(op).append(" (:after, :afterId)");
-                params.put("after", byName ? after.get(0) : parseInstant(after.get(0)));
+                params.put("after", byName ? after.get(0) : Paging.instant(after.get(0)));
                 params.put("afterId", after.get(1));
             }
             String dir = desc ? " desc" : " asc";
@@ -457,13 +465,6 @@ public class WorkspaceService {
                 filters, query.sort(), query.limit(), query.cursor(), query.region(), forward);
     }
 
-    private static Instant parseInstant(String raw) {
-        try {
-            return Instant.parse(raw);
-        } catch (RuntimeException e) {
-            throw ApiException.invalidCursor();
-        }
-    }
 
     private Uni<List<WorkspaceView>> withOrganizationNames(List<Workspace> rows) {
         if (rows.isEmpty()) {
@@ -482,7 +483,7 @@ public class WorkspaceService {
 
     // ---------------------------------------------------------------- update
 
-    public Uni<Found> patch(Caller caller, String id, JsonNode rawPatch, String ifMatch) {
+    public Uni<Versioned<WorkspaceView>> patch(Caller caller, String id, JsonNode rawPatch, String ifMatch) {
         ObjectNode patch = MergePatch.requireObject(rawPatch, PATCHABLE);
         Principal p = caller.principal();
         return mutate(caller, id, Permission.WORKSPACE_UPDATE, ifMatch, "workspace.updated", (ws, orgName) -> {
@@ -515,8 +516,8 @@ public class WorkspaceService {
         v.check(name != null && name.isTextual() && Text.validName(name.asText()), "name", Text.NAME_RULE);
         JsonNode description = merged.get("description");
         v.check(description == null || description.isNull()
-                || (description.isTextual() && description.asText().length() <= 200), "description",
-                "a string of at most 200 characters, or null");
+                || (description.isTextual() && description.asText().length() <= DESCRIPTION_MAX), "description",
+                "a string of at most " + DESCRIPTION_MAX + " characters, or null");
         JsonNode billing = merged.get("billing_mode");
         v.check(billing != null && billing.isTextual() && BILLING.contains(billing.asText()), "billing_mode",
                 "required, one of single, assigned, pooled");
@@ -526,8 +527,8 @@ public class WorkspaceService {
         JsonNode limit = merged.get("pooled_seat_limit");
         boolean pooled = billing != null && "pooled".equals(billing.asText());
         if (limit != null && !limit.isNull()) {
-            v.check(limit.isInt() && limit.asInt() >= 1 && limit.asInt() <= 1_000_000, "pooled_seat_limit",
-                    "an integer from 1 to 1000000");
+            v.check(limit.isInt() && limit.asInt() >= 1 && limit.asInt() <= POOLED_SEATS_MAX, "pooled_seat_limit",
+                    "an integer from 1 to " + POOLED_SEATS_MAX);
             v.check(pooled || !patch.has("pooled_seat_limit"), "pooled_seat_limit", "only with billing_mode pooled");
         }
         JsonNode settings = merged.get("settings");
@@ -577,14 +578,14 @@ public class WorkspaceService {
     }
 
     /** Archive or unarchive, guarded by an optional {@code Idempotency-Key} like every POST. */
-    public Uni<Idempotency.Outcome<Found>> archive(Caller caller, String id, boolean archive, String ifMatch,
-            String idempotencyKey, Function<Found, Reply> reply) {
+    public Uni<Idempotency.Outcome<Versioned<WorkspaceView>>> archive(Caller caller, String id, boolean archive, String ifMatch,
+            String idempotencyKey, Function<Versioned<WorkspaceView>, Reply> reply) {
         return idempotency.run(caller, idempotencyKey, Map.of("archive", archive),
                 () -> access.workspace(caller, id, Permission.WORKSPACE_UPDATE),
                 () -> archiveNow(caller, id, archive, ifMatch), reply);
     }
 
-    private Uni<Found> archiveNow(Caller caller, String id, boolean archive, String ifMatch) {
+    private Uni<Versioned<WorkspaceView>> archiveNow(Caller caller, String id, boolean archive, String ifMatch) {
         return mutate(caller, id, Permission.WORKSPACE_UPDATE, ifMatch,
                 archive ? "workspace.archived" : "workspace.unarchived", (ws, orgName) -> {
                     if (archive) {
@@ -608,15 +609,16 @@ public class WorkspaceService {
      * Freeze and unfreeze. A freeze set by a service or platform admin can only be lifted by one of those;
      * {@code frozen_by} records which kind of principal set it.
      */
-    public Uni<Found> changeStatus(Caller caller, String id, StatusChangeRequest body) {
+    public Uni<Versioned<WorkspaceView>> changeStatus(Caller caller, String id, StatusChangeRequest body) {
         StatusChangeRequest req = body == null ? new StatusChangeRequest(null, null) : body;
         Violations v = new Violations();
         v.check("frozen".equals(req.status()) || "active".equals(req.status()), "status", "one of frozen, active");
         if ("frozen".equals(req.status())) {
-            v.check(req.reason() != null && !req.reason().isBlank() && req.reason().length() <= 500, "reason",
-                    "required when freezing, at most 500 characters");
+            v.check(req.reason() != null && !req.reason().isBlank() && req.reason().length() <= FREEZE_REASON_MAX,
+                    "reason", "required when freezing, at most " + FREEZE_REASON_MAX + " characters");
         } else if (req.reason() != null) {
-            v.check(req.reason().length() <= 500, "reason", "at most 500 characters");
+            v.check(req.reason().length() <= FREEZE_REASON_MAX, "reason",
+                    "at most " + FREEZE_REASON_MAX + " characters");
         }
         v.throwIfAny();
         Principal p = caller.principal();
@@ -649,32 +651,13 @@ public class WorkspaceService {
         Uni<Void> apply(Workspace ws, String organizationName);
     }
 
-    /**
-     * The shape of every workspace write: authorize, check If-Match against the current representation, apply,
-     * and, when anything changed, bump the version and append one event, all in one transaction.
-     */
-    private Uni<Found> mutate(Caller caller, String id, Permission permission, String ifMatch, String eventType,
-            Change change) {
-        return Shield.of(() -> Panache.withTransaction(() -> access.workspace(caller, id, permission).flatMap(g -> {
+    /** Every write of this service: authorize, then the one change shape ({@link WorkspaceChanges}). */
+    private Uni<Versioned<WorkspaceView>> mutate(Caller caller, String id, Permission permission, String ifMatch,
+            String eventType, Change change) {
+        return Tx.run(() -> access.workspace(caller, id, permission).flatMap(g -> {
             Workspace ws = Workspace.of(g.workspace());
-            return Locks.forUpdate(ws).chain(() -> Organization.<Organization>findById(ws.organizationId)).flatMap(org -> {
-                WorkspaceView before = WorkspaceMapper.view(ws, org.name);
-                ETags.requireMatch(ifMatch, etag(ws, org));
-                return change.apply(ws, org.name).chain(() -> {
-                    WorkspaceView unchanged = WorkspaceMapper.view(ws, org.name);
-                    if (unchanged.equals(before)) {
-                        return Uni.createFrom().item(found(ws, org));
-                    }
-                    ws.updatedAt = Clock.now();
-                    ws.updatedBy = caller.actor();
-                    return Panache.getSession().chain(s -> s.flush()).chain(() -> {
-                        WorkspaceView after = WorkspaceMapper.view(ws, org.name);
-                        return events.append(eventType, caller.actor(), caller.requestId(),
-                                new EventLog.Subject(ws.organizationId, ws.id, "workspace", ws.id), before, after)
-                                .replaceWith(found(ws, org));
-                    });
-                });
-            });
-        })));
+            return changes.apply(ws, caller.actor(), caller.requestId(), eventType, ifMatch,
+                    org -> change.apply(ws, org.name));
+        })).map(WorkspaceChanges.Changed::versioned);
     }
 }

@@ -1,5 +1,6 @@
 package dev.atrium.apikey.dto;
 
+import dev.atrium.common.text.Text;
 import java.time.Instant;
 import java.util.List;
 
@@ -7,7 +8,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 @Schema(name = "CreateApiKeyRequest")
 public record CreateApiKeyRequest(
-        @Schema(required = true, minLength = 1, maxLength = 50) String name,
+        @Schema(required = true, minLength = 1, maxLength = Text.NAME_MAX) String name,
         @Schema(required = true, description = "Key scopes, each within the caller's own permissions",
                 enumeration = { "workspace:read", "workspace:update", "members:read", "billing:read", "audit:read",
                         "export:read", "usage:read" }) List<String> scopes,

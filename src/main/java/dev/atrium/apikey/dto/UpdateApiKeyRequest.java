@@ -1,5 +1,6 @@
 package dev.atrium.apikey.dto;
 
+import dev.atrium.common.text.Text;
 import java.time.Instant;
 import java.util.List;
 
@@ -8,7 +9,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 /** PUT replaces the editable fields: an absent {@code expires_at} means the key does not expire. */
 @Schema(name = "UpdateApiKeyRequest")
 public record UpdateApiKeyRequest(
-        @Schema(required = true, minLength = 1, maxLength = 50) String name,
+        @Schema(required = true, minLength = 1, maxLength = Text.NAME_MAX) String name,
         @Schema(required = true, enumeration = { "workspace:read", "workspace:update", "members:read", "billing:read",
                 "audit:read", "export:read", "usage:read" }) List<String> scopes,
         @Schema(nullable = true) Instant expiresAt) {

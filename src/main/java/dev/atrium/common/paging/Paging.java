@@ -1,5 +1,6 @@
 package dev.atrium.common.paging;
 
+import java.time.Instant;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -62,6 +63,15 @@ public final class Paging {
             }
             return parts.subList(1, parts.size());
         } catch (IllegalArgumentException e) {
+            throw ApiException.invalidCursor();
+        }
+    }
+
+    /** A timestamp sort key of a decoded cursor; a cursor that does not hold one is 400 {@code invalid_cursor}. */
+    public static Instant instant(String value) {
+        try {
+            return Instant.parse(value);
+        } catch (RuntimeException e) {
             throw ApiException.invalidCursor();
         }
     }

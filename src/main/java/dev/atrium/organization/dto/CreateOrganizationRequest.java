@@ -1,8 +1,10 @@
 package dev.atrium.organization.dto;
 
+import dev.atrium.common.Slugs;
+import dev.atrium.common.text.Text;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 @Schema(name = "CreateOrganizationRequest")
-public record CreateOrganizationRequest(@Schema(required = true, maxLength = 50) String name,
-        @Schema(maxLength = 50, pattern = "^[a-z0-9](-?[a-z0-9])*$") String slug) {
+public record CreateOrganizationRequest(@Schema(required = true, maxLength = Text.NAME_MAX) String name,
+        @Schema(maxLength = Slugs.MAX, pattern = Slugs.PATTERN) String slug) {
 }

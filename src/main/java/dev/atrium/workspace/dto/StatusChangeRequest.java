@@ -1,8 +1,9 @@
 package dev.atrium.workspace.dto;
 
+import dev.atrium.workspace.WorkspaceLimits;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 @Schema(name = "StatusChangeRequest")
 public record StatusChangeRequest(@Schema(required = true, enumeration = { "frozen", "active" }) String status,
-        @Schema(maxLength = 500, description = "Required when freezing") String reason) {
+        @Schema(maxLength = WorkspaceLimits.FREEZE_REASON_MAX, description = "Required when freezing") String reason) {
 }

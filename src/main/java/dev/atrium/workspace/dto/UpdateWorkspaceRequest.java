@@ -1,13 +1,15 @@
 package dev.atrium.workspace.dto;
 
+import dev.atrium.workspace.WorkspaceLimits;
+import dev.atrium.common.text.Text;
 import java.util.Map;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** Documents the merge patch; the service reads the raw object so that absent and null differ (RFC 7396). */
 @Schema(name = "UpdateWorkspaceRequest")
-public record UpdateWorkspaceRequest(@Schema(maxLength = 50) String name,
-        @Schema(maxLength = 200, nullable = true) String description,
+public record UpdateWorkspaceRequest(@Schema(maxLength = Text.NAME_MAX) String name,
+        @Schema(maxLength = WorkspaceLimits.DESCRIPTION_MAX, nullable = true) String description,
         @Schema(enumeration = { "single", "assigned", "pooled" }) String billingMode,
         @Schema(nullable = true) Integer pooledSeatLimit, WorkspaceSettings settings,
         @Schema(description = "Merged key by key; a null value removes the key") Map<String, String> metadata,
