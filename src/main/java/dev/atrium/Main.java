@@ -42,16 +42,16 @@ public class Main implements QuarkusApplication {
     public static void main(String... args) {
         if (isChores(args)) {
             System.setProperty("quarkus.profile", withJobProfile(activeProfile()));
+            Quarkus.run(Main.class, args);
+        } else {
+            // Quarkus' own path (also what QUARKUS_INIT_AND_EXIT, the migration Job, relies on).
+            Quarkus.run(args);
         }
-        Quarkus.run(Main.class, args);
     }
 
+    /** Chores mode only: the service runs through Quarkus' own entry point. */
     @Override
     public int run(String... args) {
-        if (!isChores(args)) {
-            Quarkus.waitForExit();
-            return 0;
-        }
         long started = System.nanoTime();
         try {
             Chores.Round round = VertxContextSupport.subscribeAndAwait(chores::runOnce);
