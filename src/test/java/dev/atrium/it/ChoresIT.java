@@ -166,16 +166,18 @@ class ChoresIT {
         env.put("ATRIUM_MIGRATE_AT_START", "true");
         env.put("QUARKUS_INIT_AND_EXIT", "true");
         env.put("QUARKUS_PROFILE", "prod,job");
+        env.put("ATRIUM_CELL_BASE_URL", "https://chores.atrium.test");
         PackagedCell.JobResult migration = PackagedCell.runJob("chores-migrate", env, JOB_TIMEOUT);
         assertEquals(0, migration.exitCode(), migration.output());
         assertEquals(CellDatabase.OWNER, db.rows("select tableowner from pg_tables where tablename = 'workspaces'")
                 .get(0).get("tableowner"));
     }
 
-    /** What the chart gives the chores CronJob: the database (the service's role), the region, the dataplane. */
+    /** What the chart gives the chores CronJob: the database (the service's role), the cell's region and URL, the dataplane. */
     private static Map<String, String> choresEnvironment() {
         Map<String, String> env = new LinkedHashMap<>(PackagedCell.databaseSettings(db, CellDatabase.APP));
         env.put("ATRIUM_CELL_REGION", REGION);
+        env.put("ATRIUM_CELL_BASE_URL", "https://chores.atrium.test");
         env.put("ATRIUM_DATAPLANE_URL", dataplaneUrl());
         return env;
     }

@@ -69,6 +69,7 @@ class SchemaCompatibilityIT {
         job.put("ATRIUM_MIGRATE_AT_START", "true");
         job.put("QUARKUS_INIT_AND_EXIT", "true");
         job.put("QUARKUS_PROFILE", "prod,job");
+        job.put("ATRIUM_CELL_BASE_URL", "https://compat.atrium.test");
         PackagedCell.JobResult migration = PackagedCell.runJob("compat-migrate", job, JOB_TIMEOUT);
         assertEquals(0, migration.exitCode(), migration.output());
 
