@@ -4,7 +4,7 @@
 {{- end }}
 
 {{/*
-Full name of the release's objects. Kept to 52 characters so suffixed names (-migrate, -background-work and the
+Full name of the release's objects. Kept to 52 characters so suffixed names (-migrate, -management, -chores and the
 CronJob's 11-character job suffix) stay within Kubernetes' limits.
 */}}
 {{- define "atrium.fullname" -}}
@@ -50,8 +50,18 @@ atrium.dev/region: {{ .Values.cell.region | quote }}
 {{- end }}
 {{- end }}
 
+{{/*
+The one image of the release, for the serving pods, the migration Job and the chores: the tag defaults to the
+chart's appVersion ("-native" added for the native flavor), and a digest pins it.
+*/}}
 {{- define "atrium.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Values.image.flavor .Values.image.tag) }}
+{{- $suffix := ternary "-native" "" (eq .Values.image.flavor "native") }}
+{{- $tag := default (printf "%s%s" .Chart.AppVersion $suffix) .Values.image.tag }}
+{{- if .Values.image.digest }}
+{{- printf "%s:%s@%s" .Values.image.repository $tag .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository $tag }}
+{{- end }}
 {{- end }}
 
 {{/* The image's working directory: Quarkus reads config/application.properties relative to it. */}}
@@ -68,7 +78,7 @@ atrium.dev/region: {{ .Values.cell.region | quote }}
 {{- printf "%s-cell" (include "atrium.fullname" .) }}
 {{- end }}
 
-{{/* The in-cluster address of the serving pods, for the background-work trigger and the chart test. */}}
+{{/* The in-cluster address of the public API, for the chart test. */}}
 {{- define "atrium.internalUrl" -}}
 {{- if eq .Values.mode "knative" }}
 {{- printf "http://%s.%s.svc.cluster.local" (include "atrium.fullname" .) .Release.Namespace }}
@@ -86,16 +96,51 @@ atrium.dev/region: {{ .Values.cell.region | quote }}
 {{- join "," $pairs }}
 {{- end }}
 
+{{/* The most pods that can hold a connection pool at once (see database.* in values.yaml). */}}
+{{- define "atrium.maxPods" -}}
+{{- if eq .Values.mode "knative" }}
+{{- mul 2 (int .Values.knative.maxScale) }}
+{{- else if .Values.autoscaling.enabled }}
+{{- add 1 (int .Values.autoscaling.maxReplicas) }}
+{{- else }}
+{{- add 1 (int .Values.replicaCount) }}
+{{- end }}
+{{- end }}
+
 {{/* Refuses values the schema cannot express. */}}
 {{- define "atrium.validate" -}}
 {{- if hasKey .Values.cell.peers .Values.cell.region }}
 {{- fail (printf "cell.peers must not list the cell's own region %s" .Values.cell.region) }}
 {{- end }}
+{{- if not (or (eq .Values.cell.directoryRegion .Values.cell.region) (hasKey .Values.cell.peers .Values.cell.directoryRegion)) }}
+{{- fail (printf "cell.directoryRegion %s is neither this cell's region nor one of its peers" .Values.cell.directoryRegion) }}
+{{- end }}
 {{- if and (eq .Values.mode "deployment") .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
 {{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}
 {{- end }}
-{{- if and (eq .Values.mode "knative") (gt (int .Values.knative.maxScale) 0) (gt (int .Values.knative.minScale) (int .Values.knative.maxScale)) }}
+{{- if and (eq .Values.mode "knative") (gt (int .Values.knative.minScale) (int .Values.knative.maxScale)) }}
 {{- fail "knative.minScale must not exceed knative.maxScale" }}
+{{- end }}
+{{- $db := .Values.database }}
+{{- $pods := int (include "atrium.maxPods" .) }}
+{{- $needed := add (mul $pods (int $db.poolSize)) (int $db.choresPoolSize) 2 }}
+{{- if gt (int $needed) (int $db.maxConnections) }}
+{{- fail (printf "database connections: %d pods x poolSize %d + choresPoolSize %d + 2 (migration) = %d exceeds database.maxConnections %d; lower the pool or the replica ceiling, or raise the budget (deploy/README.md, Sizing connections)" $pods (int $db.poolSize) (int $db.choresPoolSize) (int $needed) (int $db.maxConnections)) }}
+{{- end }}
+{{- $egress := .Values.networkPolicy.egress }}
+{{- if and .Values.networkPolicy.enabled $egress.restrict }}
+{{- if not $egress.database.cidrs }}
+{{- fail "networkPolicy.egress.database.cidrs: name the addresses of this cell's own PostgreSQL" }}
+{{- end }}
+{{- if and .Values.cell.peers (not $egress.peers.cidrs) }}
+{{- fail "networkPolicy.egress.peers.cidrs: name the addresses of the peers in cell.peers" }}
+{{- end }}
+{{- if and .Values.provisioning.dataplaneUrl (not $egress.dataplane.cidrs) }}
+{{- fail "networkPolicy.egress.dataplane.cidrs: name the addresses of provisioning.dataplaneUrl" }}
+{{- end }}
+{{- if and (eq .Values.jwt.keySource "jwksUrl") (not $egress.jwks.cidrs) }}
+{{- fail "networkPolicy.egress.jwks.cidrs: name the addresses of the JWKS URL" }}
+{{- end }}
 {{- end }}
 {{- end }}
 
@@ -107,24 +152,29 @@ atrium.dev/region: {{ .Values.cell.region | quote }}
       key: {{ .key }}
 {{- end }}
 
-{{/*
-The environment of every Atrium container (serving pods and the migration Job): the cell, its own database and
-the token verification key, all secrets by reference.
-*/}}
-{{- define "atrium.env" -}}
+{{/* The cell's identity, the same in every Atrium container (none of it secret). */}}
+{{- define "atrium.cellEnv" -}}
 - name: ATRIUM_CELL_REGION
   value: {{ .Values.cell.region | quote }}
 - name: ATRIUM_CELL_BASE_URL
   value: {{ .Values.cell.baseUrl | quote }}
 - name: ATRIUM_CELL_PEER_LIST
   value: {{ include "atrium.peerList" . | quote }}
-{{- $db := .Values.database }}
-{{ include "atrium.secretEnv" (dict "name" "ATRIUM_DB_REACTIVE_URL" "secret" $db.secretName "key" $db.keys.reactiveUrl) }}
-{{ include "atrium.secretEnv" (dict "name" "ATRIUM_DB_JDBC_URL" "secret" $db.secretName "key" $db.keys.jdbcUrl) }}
-{{ include "atrium.secretEnv" (dict "name" "ATRIUM_DB_USER" "secret" $db.secretName "key" $db.keys.user) }}
-{{ include "atrium.secretEnv" (dict "name" "ATRIUM_DB_PASSWORD" "secret" $db.secretName "key" $db.keys.password) }}
+{{- end }}
+
+{{/* The cell's own database as the role in .secret (Secret references only), with a pool of .pool connections. */}}
+{{- define "atrium.databaseEnv" -}}
+{{- $db := .root.Values.database }}
+{{ include "atrium.secretEnv" (dict "name" "ATRIUM_DB_REACTIVE_URL" "secret" .secret "key" $db.keys.reactiveUrl) }}
+{{ include "atrium.secretEnv" (dict "name" "ATRIUM_DB_JDBC_URL" "secret" .secret "key" $db.keys.jdbcUrl) }}
+{{ include "atrium.secretEnv" (dict "name" "ATRIUM_DB_USER" "secret" .secret "key" $db.keys.user) }}
+{{ include "atrium.secretEnv" (dict "name" "ATRIUM_DB_PASSWORD" "secret" .secret "key" $db.keys.password) }}
 - name: ATRIUM_DB_POOL_SIZE
-  value: {{ .Values.database.poolSize | quote }}
+  value: {{ .pool | quote }}
+{{- end }}
+
+{{/* What only the serving pods get: the token verification key, the service clients and the serving secrets. */}}
+{{- define "atrium.servingEnv" -}}
 {{- if eq .Values.jwt.keySource "secret" }}
 - name: ATRIUM_JWT_PUBLIC_KEY_LOCATION
   value: {{ printf "/etc/atrium/jwt/%s" .Values.jwt.publicKeySecret.key | quote }}
@@ -142,11 +192,34 @@ the token verification key, all secrets by reference.
 {{- $app := .Values.appSecret }}
 {{ include "atrium.secretEnv" (dict "name" "ATRIUM_API_KEY_PEPPER" "secret" $app.name "key" $app.keys.apiKeyPepper) }}
 {{ include "atrium.secretEnv" (dict "name" "ATRIUM_IDEMPOTENCY_ENCRYPTION_KEY" "secret" $app.name "key" $app.keys.idempotencyEncryptionKey) }}
+- name: QUARKUS_MANAGEMENT_PORT
+  value: {{ .Values.management.port | quote }}
+{{- end }}
+
+{{/* The runtime's memory settings: the JVM image's heap share, or nothing (the native binary takes -Xmx). */}}
+{{- define "atrium.runtimeEnv" -}}
 {{- if eq .Values.image.flavor "jvm" }}
 - name: JAVA_MAX_MEM_RATIO
   value: {{ .Values.jvm.maxMemRatio | quote }}
 - name: JAVA_OPTS_APPEND
-  value: {{ trim (printf "-Dquarkus.http.host=0.0.0.0 -Djava.util.logging.manager=org.jboss.logmanager.LogManager %s" .Values.jvm.optsAppend) | quote }}
+  value: {{ .Values.jvm.optsAppend | quote }}
+{{- end }}
+{{- end }}
+
+{{/* Arguments of an Atrium container: the native binary's heap ceiling, then the command (chores), if any. */}}
+{{- define "atrium.args" -}}
+{{- $args := list }}
+{{- if eq .root.Values.image.flavor "native" }}
+{{- $args = append $args (printf "-Xmx%s" .root.Values.native.maxHeap) }}
+{{- end }}
+{{- with .command }}
+{{- $args = append $args . }}
+{{- end }}
+{{- if $args }}
+args:
+{{- range $args }}
+  - {{ . | quote }}
+{{- end }}
 {{- end }}
 {{- end }}
 
@@ -171,21 +244,22 @@ seccompProfile:
   type: RuntimeDefault
 {{- end }}
 
+{{/* Memory request and limit are one value: the heap is sized from it. */}}
 {{- define "atrium.resources" -}}
 requests:
-  cpu: {{ .Values.resources.requests.cpu | quote }}
-  memory: {{ .Values.resources.requests.memory | quote }}
+  cpu: {{ .Values.resources.cpu.request | quote }}
+  memory: {{ .Values.resources.memory | quote }}
 limits:
-  cpu: {{ .Values.resources.limits.cpu | quote }}
-  memory: {{ .Values.resources.limits.memory | quote }}
+  cpu: {{ .Values.resources.cpu.limit | quote }}
+  memory: {{ .Values.resources.memory | quote }}
 {{- end }}
 
-{{/* Volumes of the Atrium containers: a writable /tmp, the JWT key, and (serving pods) the cell ConfigMap. */}}
+{{/* Volumes of the Atrium containers: a writable /tmp, the JWT key (.jwt: serving pods) and the cell ConfigMap (.config). */}}
 {{- define "atrium.volumes" -}}
 - name: tmp
   emptyDir:
     sizeLimit: 64Mi
-{{- if eq .root.Values.jwt.keySource "secret" }}
+{{- if and .jwt (eq .root.Values.jwt.keySource "secret") }}
 - name: jwt
   secret:
     secretName: {{ .root.Values.jwt.publicKeySecret.name }}
@@ -203,7 +277,7 @@ limits:
 {{- define "atrium.volumeMounts" -}}
 - name: tmp
   mountPath: /tmp
-{{- if eq .root.Values.jwt.keySource "secret" }}
+{{- if and .jwt (eq .root.Values.jwt.keySource "secret") }}
 - name: jwt
   mountPath: /etc/atrium/jwt
   readOnly: true
@@ -215,15 +289,84 @@ limits:
 {{- end }}
 {{- end }}
 
-{{/* Pod annotations of the serving pods: config checksum (rolls pods on change) and Prometheus scraping. */}}
+{{/* Pod annotations of the serving pods: config checksum (rolls pods on change) and Prometheus scraping (management port). */}}
 {{- define "atrium.podAnnotations" -}}
 checksum/cell-config: {{ include (print $.Template.BasePath "/configmap.yaml") . | sha256sum }}
 {{- if .Values.metrics.podAnnotations }}
 prometheus.io/scrape: "true"
-prometheus.io/port: "8080"
+prometheus.io/port: {{ .Values.management.port | quote }}
 prometheus.io/path: /q/metrics
 {{- end }}
 {{- with .Values.podAnnotations }}
 {{ toYaml . }}
+{{- end }}
+{{- end }}
+
+
+{{/* Scheduling of the serving pods: node selector, affinity, tolerations, spread (by default across zones in deployment mode). */}}
+{{- define "atrium.scheduling" -}}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- if .Values.topologySpreadConstraints }}
+topologySpreadConstraints:
+  {{- toYaml .Values.topologySpreadConstraints | nindent 2 }}
+{{- else if eq .Values.mode "deployment" }}
+topologySpreadConstraints:
+  - maxSkew: 1
+    topologyKey: topology.kubernetes.io/zone
+    whenUnsatisfiable: ScheduleAnyway
+    labelSelector:
+      matchLabels:
+        {{- include "atrium.selectorLabels" . | nindent 8 }}
+{{- end }}
+{{- end }}
+
+{{/* Scheduling of the Jobs' pods (migration, chores): where the serving pods may go, without the spread. */}}
+{{- define "atrium.jobScheduling" -}}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* Egress rules: DNS, then each of .targets (database, peers, dataplane, jwks) that has addresses. */}}
+{{- define "atrium.egressRules" -}}
+{{- $egress := .root.Values.networkPolicy.egress }}
+- ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+{{- range .targets }}
+{{- $target := get $egress . }}
+{{- if $target.cidrs }}
+# {{ . }}
+- ports:
+    - port: {{ $target.port }}
+      protocol: TCP
+  to:
+    {{- range $target.cidrs }}
+    - ipBlock:
+        cidr: {{ . }}
+    {{- end }}
+{{- end }}
 {{- end }}
 {{- end }}

@@ -35,7 +35,7 @@ import jakarta.enterprise.inject.Instance;
  * business (registered by the domain it provisions); the engine claims, drives, retries and compensates.
  *
  * <p>
- * <b>Claiming.</b> Every instance's worker (and the kick after a create, and the internal background-work endpoint)
+ * <b>Claiming.</b> Every instance's worker (and the kick after a create, and a round of chores mode)
  * claims due runs in one short transaction: {@code SELECT … FOR UPDATE SKIP LOCKED} picks runs that are due and not
  * leased (or whose lease expired, i.e. their instance died), and the same statement writes this instance as the
  * lease owner. Two instances never hold the same run: the row lock serialises the claim and the lease excludes the

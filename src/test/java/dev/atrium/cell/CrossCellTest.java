@@ -106,7 +106,7 @@ class CrossCellTest {
             Api.as(token).body(Map.of("organization_id", org)).post("/v1/workspaces").then().statusCode(503)
                     .body("code", equalTo("cell_unavailable"));
         }
-        String metrics = RestAssured.given().get("/q/metrics").asString();
+        String metrics = Api.management().get("/q/metrics").asString();
         assertTrue(metrics.contains("atrium_cell_peer_breaker{region=\"eu-west-1\"} 1.0"), metrics.lines()
                 .filter(l -> l.startsWith("atrium_cell_peer")).toList().toString());
         double before = shortCircuited(metrics);
@@ -114,7 +114,7 @@ class CrossCellTest {
         fast.then().statusCode(503).body("code", equalTo("cell_unavailable"));
         long retryAfter = Long.parseLong(fast.header("Retry-After"));
         assertTrue(retryAfter >= 1 && retryAfter <= 30, "the rest of the open period: " + retryAfter);
-        assertEquals(before + 1, shortCircuited(RestAssured.given().get("/q/metrics").asString()),
+        assertEquals(before + 1, shortCircuited(Api.management().get("/q/metrics").asString()),
                 "refused by the open circuit, no call made");
         assertEquals(0, workspacesOf(org));
 

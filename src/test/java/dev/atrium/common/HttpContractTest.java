@@ -23,7 +23,7 @@ class HttpContractTest {
 
     @Test
     void everyResponseCarriesRequestIdAndRegion() {
-        given().get("/q/health/live").then().statusCode(200)
+        given().get("/q/openapi").then().statusCode(200)
                 .header("Request-Id", matchesPattern("req_[0-9a-f]{32}"))
                 .header("X-Atrium-Region", "us-east-1");
         given().header("Request-Id", "client-chosen.42").get("/v1/workspaces").then().statusCode(401)
@@ -33,7 +33,7 @@ class HttpContractTest {
 
     @Test
     void aRequestIdThatCouldInjectIsReplaced() {
-        given().header("Request-Id", "bad id with spaces").get("/q/health/live").then()
+        given().header("Request-Id", "bad id with spaces").get("/q/openapi").then()
                 .header("Request-Id", startsWith("req_"));
     }
 
@@ -144,23 +144,30 @@ class HttpContractTest {
         double before = createdCounter();
         Api.as(token).body(Map.of()).post("/v1/workspaces").then().statusCode(202);
         org.junit.jupiter.api.Assertions.assertEquals(before + 1, createdCounter(), 0.0001);
-        given().get("/q/metrics").then().body(containsString("http_server_requests_seconds_count"));
+        Api.management().get("/q/metrics").then().body(containsString("http_server_requests_seconds_count"));
     }
 
     private static double createdCounter() {
-        String metrics = given().get("/q/metrics").asString();
+        String metrics = Api.management().get("/q/metrics").asString();
         return metrics.lines().filter(l -> l.startsWith("atrium_workspaces_created_total"))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     @Test
-    void healthAndMetricsAndOpenApiAnswer() {
-        given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
-        given().get("/q/metrics").then().statusCode(200).body(containsString("atrium_workspaces"));
+    void healthAndMetricsOnTheManagementPortOpenApiOnThePublicOne() {
+        Api.management().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
+        Api.management().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
+        Api.management().get("/q/health/started").then().statusCode(200);
+        Api.management().get("/q/metrics").then().statusCode(200).body(containsString("atrium_workspaces"));
         given().accept("application/json").get("/q/openapi").then().statusCode(200)
                 .body("components.securitySchemes.bearer.scheme", equalTo("bearer"))
                 .body("paths.'/v1/workspaces'.post.operationId", equalTo("createWorkspace"));
+        // Swagger UI is a dev and test convenience on the public port; production builds leave it out.
         given().get("/q/swagger-ui/").then().statusCode(200);
-        given().get("/q/health/started").then().statusCode(200);
+        for (String path : new String[] { "/q/health", "/q/health/ready", "/q/health/live", "/q/metrics" }) {
+            given().get(path).then().statusCode(404);
+        }
+        Api.management().get("/q/openapi").then().statusCode(404);
+        Api.management().get("/v1/regions").then().statusCode(404);
     }
 }

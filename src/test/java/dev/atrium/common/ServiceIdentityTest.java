@@ -1,6 +1,5 @@
 package dev.atrium.common;
 
-import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -138,7 +137,7 @@ class ServiceIdentityTest {
     }
 
     private static double metric(String name) {
-        List<String> lines = given().get("/q/metrics").asString().lines().filter(l -> l.startsWith(name + " ")
+        List<String> lines = Api.management().get("/q/metrics").asString().lines().filter(l -> l.startsWith(name + " ")
                 || l.startsWith(name + "{")).toList();
         assertEquals(1, lines.size(), name + ": " + lines);
         String line = lines.get(0);

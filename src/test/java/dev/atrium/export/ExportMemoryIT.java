@@ -93,7 +93,7 @@ class ExportMemoryIT {
             assertTrue(cell.isRunning(), "the cell survived");
             assertFalse(cell.logTail(2000).contains("OutOfMemoryError"), cell.logTail(80));
             HttpResponse<String> ready = HTTP.send(
-                    HttpRequest.newBuilder(URI.create(cell.baseUrl() + "/q/health/ready")).build(),
+                    HttpRequest.newBuilder(URI.create(cell.managementUrl() + "/q/health/ready")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, ready.statusCode());
         }

@@ -13,7 +13,6 @@ import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
 import io.fabric8.knative.serving.v1.Service;
-import io.fabric8.knative.sources.v1.PingSource;
 import io.kubernetes.client.openapi.models.V1ConfigMap;
 import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1CronJob;
@@ -43,7 +42,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -55,8 +57,11 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /**
  * The Helm chart {@code helm/atrium}: lints, renders for every region overlay in {@code deploy/cells} in both modes,
- * every manifest parses strictly against the Kubernetes and Knative models, each overlay's region and database
- * reach the serving container and the migration Job, and the values schema refuses bad values.
+ * every manifest parses strictly against the Kubernetes and Knative models, and what a platform engineer would check
+ * holds for each: the region, peers and databases of each overlay reach the right containers; Knative gets its ports
+ * and is left what it manages; nothing sends periodic requests through the serving path; the chores run in a CronJob
+ * with the database only; every pod runs the one image; egress names the database, peers and dataplane; pools and
+ * replicas fit one connection budget; memory request equals limit; and the values schema refuses bad values.
  */
 class ChartTest {
 
@@ -67,6 +72,9 @@ class ChartTest {
     private static final String NAMESPACE = "atrium-cell";
     private static final String HOOK = "atrium.test/hook";
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MANAGEMENT_PORT = 9000;
+    /** helm install/upgrade --timeout defaults to 5m0s. */
+    private static final long HELM_DEFAULT_TIMEOUT_SECONDS = 300;
 
     /** Core kinds and the client-java model that parses each (its fromJson refuses unknown fields). */
     private static final Map<String, Class<?>> CORE = Map.of(
@@ -137,11 +145,12 @@ class ChartTest {
     }
 
     @Test
-    void overlaysNameTheirRegionPeersAndOwnDatabase() {
+    void overlaysNameTheirRegionPeersDirectoryAndOwnDatabase() {
         List<Path> overlays = overlays();
         Set<String> regions = overlays.stream().map(ChartTest::regionOf).collect(Collectors.toCollection(TreeSet::new));
         assertTrue(regions.containsAll(Set.of("us-east-1", "eu-west-1", "ap-southeast-2")), regions.toString());
         Set<String> databases = new HashSet<>();
+        Set<Object> directories = new HashSet<>();
         for (Path overlay : overlays) {
             Map<String, Object> values = load(overlay);
             String region = regionOf(overlay);
@@ -150,10 +159,16 @@ class ChartTest {
             Set<String> others = new TreeSet<>(regions);
             others.remove(region);
             assertEquals(others, new TreeSet<>(peers.keySet()), overlay + ": every other cell is a peer");
-            String database = (String) path(values, "database", "secretName");
-            assertTrue(database.contains(region), overlay + ": database secret " + database + " names its region");
-            assertTrue(databases.add(database), overlay + ": database secret shared with another cell");
+            for (String key : List.of("secretName", "ownerSecretName")) {
+                String database = (String) path(values, "database", key);
+                assertTrue(database.contains(region), overlay + ": database secret " + database + " names its region");
+                assertTrue(databases.add(database), overlay + ": database secret shared: " + database);
+            }
+            Object directory = path(values, "cell", "directoryRegion");
+            assertTrue(regions.contains(directory), overlay + ": directory region " + directory + " is a cell");
+            directories.add(directory);
         }
+        assertEquals(1, directories.size(), "every cell names the same directory region: " + directories);
     }
 
     @Test
@@ -168,72 +183,303 @@ class ChartTest {
             V1Deployment deployment = (V1Deployment) parseStrictly(one(docs, "apps/v1/Deployment"));
             V1PodSpec pod = deployment.getSpec().getTemplate().getSpec();
             V1Container container = pod.getContainers().get(0);
-            assertServingContainer(overlay, container, true);
+            assertServingContainer(overlay, container);
             assertEquals(Boolean.TRUE, pod.getSecurityContext().getRunAsNonRoot());
             assertEquals("RuntimeDefault", pod.getSecurityContext().getSeccompProfile().getType());
-            assertEquals("http", container.getLivenessProbe().getHttpGet().getPort().getStrValue());
+            for (var probe : List.of(container.getStartupProbe(), container.getLivenessProbe(),
+                    container.getReadinessProbe())) {
+                assertEquals("management", probe.getHttpGet().getPort().getStrValue(), "probes on the management port");
+            }
+            assertEquals("/q/health/started", container.getStartupProbe().getHttpGet().getPath());
+            assertEquals(Map.of("http", 8080, "management", MANAGEMENT_PORT), container.getPorts().stream()
+                    .collect(Collectors.toMap(p -> p.getName(), p -> p.getContainerPort())));
             assertNotNull(deployment.getSpec().getTemplate().getMetadata().getAnnotations().get("checksum/cell-config"));
-            assertEquals("true",
-                    deployment.getSpec().getTemplate().getMetadata().getAnnotations().get("prometheus.io/scrape"));
+            assertEquals("1", deployment.getSpec().getStrategy().getRollingUpdate().getMaxSurge().toString());
+
+            var spread = pod.getTopologySpreadConstraints();
+            assertEquals(1, spread.size(), "replicas spread across zones by default");
+            assertEquals("topology.kubernetes.io/zone", spread.get(0).getTopologyKey());
+            assertEquals(deployment.getSpec().getSelector().getMatchLabels(),
+                    spread.get(0).getLabelSelector().getMatchLabels());
 
             V2HorizontalPodAutoscaler hpa = (V2HorizontalPodAutoscaler) parseStrictly(
                     one(docs, "autoscaling/v2/HorizontalPodAutoscaler"));
             assertEquals(deployment.getMetadata().getName(), hpa.getSpec().getScaleTargetRef().getName());
-            assertEquals(deployment.getSpec().getSelector().getMatchLabels(),
-                    ((V1Service) parseStrictly(one(docs, "v1/Service"))).getSpec().getSelector());
+            V1Service api = (V1Service) parseStrictly(named(docs, "v1/Service", RELEASE));
+            assertEquals(deployment.getSpec().getSelector().getMatchLabels(), api.getSpec().getSelector());
+            assertEquals("http", api.getSpec().getPorts().get(0).getTargetPort().getStrValue());
 
-            V1CronJob cron = (V1CronJob) parseStrictly(one(docs, "batch/v1/CronJob"));
-            V1Container trigger = cron.getSpec().getJobTemplate().getSpec().getTemplate().getSpec().getContainers().get(0);
-            assertTrue(String.join(" ", trigger.getCommand()).contains("-X POST"));
-            assertTrue(String.join(" ", trigger.getCommand()).contains("/internal/v1/background-work"));
-            V1EnvVar token = env(trigger, "ATRIUM_BACKGROUND_WORK_TOKEN");
-            assertEquals(null, token.getValue(), "the bearer token is a Secret reference");
-            assertEquals("atrium-" + regionOf(overlay) + "-app", token.getValueFrom().getSecretKeyRef().getName());
-
-            assertMigrationJob(overlay, docs);
+            assertChoresCronJob(overlay, docs, container.getImage());
+            assertMigrationJob(overlay, docs, container.getImage());
             assertConfigMap(overlay, docs);
-            assertReadinessTestPod(docs, ":80/q/health/ready");
+            assertTestPod(docs, ":80/q/openapi");
         }
     }
 
     @Test
-    void knativeModeScalesToZeroAndWiresEachCellToItsRegionAndDatabase() {
+    void knativeModeScalesToZeroAndLeavesToKnativeWhatItManages() {
         for (Path overlay : overlays()) {
             List<Map<String, Object>> docs = render(overlay, "knative");
-            assertEquals(Set.of("v1/ServiceAccount", "v1/ConfigMap", "serving.knative.dev/v1/Service",
-                    "sources.knative.dev/v1/PingSource", "policy/v1/PodDisruptionBudget",
-                    "networking.k8s.io/v1/NetworkPolicy", "batch/v1/Job", "v1/Pod"),
-                    docs.stream().map(ChartTest::kindKey).collect(Collectors.toSet()), overlay.toString());
+            assertEquals(Set.of("v1/ServiceAccount", "v1/ConfigMap", "serving.knative.dev/v1/Service", "v1/Service",
+                    "networking.k8s.io/v1/NetworkPolicy", "batch/v1/CronJob", "batch/v1/Job", "v1/Pod"),
+                    docs.stream().map(ChartTest::kindKey).collect(Collectors.toSet()),
+                    overlay + ": no PodDisruptionBudget, no HorizontalPodAutoscaler, no PingSource");
 
             Service service = (Service) parseStrictly(one(docs, "serving.knative.dev/v1/Service"));
             Map<String, String> annotations = service.getSpec().getTemplate().getMetadata().getAnnotations();
             assertEquals("0", annotations.get("autoscaling.knative.dev/min-scale"));
-            assertEquals("true", annotations.get("prometheus.io/scrape"));
-            io.fabric8.kubernetes.api.model.Container container =
-                    service.getSpec().getTemplate().getSpec().getContainers().get(0);
-            assertServingContainer(overlay, asCore(container, V1Container.class), false);
+            assertEquals("5", annotations.get("autoscaling.knative.dev/max-scale"));
+            V1Container container = asCore(service.getSpec().getTemplate().getSpec().getContainers().get(0),
+                    V1Container.class);
+            assertServingContainer(overlay, container);
+            assertEquals(null, container.getReadinessProbe(),
+                    "queue-proxy probes readiness itself; a periodSeconds would slow it down");
+            assertEquals(null, container.getStartupProbe());
+            assertEquals(null, container.getLivenessProbe(), "off unless knative.livenessProbe");
+            assertEquals(1, container.getPorts().size(), "Knative routes to one declared port");
+            assertEquals(8080, container.getPorts().get(0).getContainerPort());
+            assertTrue(service.getSpec().getTemplate().getSpec().getTopologySpreadConstraints().isEmpty(),
+                    "scheduling fields only when set (Knative feature flags)");
 
-            PingSource ping = (PingSource) parseStrictly(one(docs, "sources.knative.dev/v1/PingSource"));
-            assertEquals(service.getMetadata().getName(), ping.getSpec().getSink().getRef().getName());
-            assertEquals("/internal/v1/background-work", ping.getSpec().getSink().getUri());
-
-            assertMigrationJob(overlay, docs);
+            assertChoresCronJob(overlay, docs, container.getImage());
+            assertMigrationJob(overlay, docs, container.getImage());
             assertConfigMap(overlay, docs);
-            assertReadinessTestPod(docs, ".svc.cluster.local/q/health/ready");
+            assertTestPod(docs, ".svc.cluster.local/q/openapi");
+        }
+        Service live = (Service) parseStrictly(one(render(overlays().get(0), "knative",
+                Map.of("knative.livenessProbe", "true")), "serving.knative.dev/v1/Service"));
+        var liveness = live.getSpec().getTemplate().getSpec().getContainers().get(0).getLivenessProbe();
+        assertEquals("/q/health/live", liveness.getHttpGet().getPath());
+        assertEquals(MANAGEMENT_PORT, liveness.getHttpGet().getPort().getIntVal());
+    }
+
+    @Test
+    void nothingInKnativeModeSendsPeriodicRequestsThroughTheServingPath() {
+        for (Path overlay : overlays()) {
+            List<Map<String, Object>> docs = render(overlay, "knative", Map.of("metrics.serviceMonitor.enabled", "true"));
+            Service service = (Service) parseStrictly(one(docs, "serving.knative.dev/v1/Service"));
+            assertEquals(String.valueOf(MANAGEMENT_PORT),
+                    service.getSpec().getTemplate().getMetadata().getAnnotations().get("prometheus.io/port"));
+
+            // Prometheus: a ServiceMonitor on the headless management Service, i.e. the pods' management port.
+            Map<String, Object> monitor = one(docs, "monitoring.coreos.com/v1/ServiceMonitor");
+            V1Service management = (V1Service) parseStrictly(named(docs, "v1/Service", RELEASE + "-management"));
+            assertEquals("None", management.getSpec().getClusterIP());
+            Map<String, Object> selector = map(path(monitor, "spec", "selector", "matchLabels"));
+            selector.forEach((k, v) -> assertEquals(v, management.getMetadata().getLabels().get(k), k));
+            assertFalse(selector.containsKey("serving.knative.dev/service"), "not Knative's Services");
+            for (Map<String, Object> other : docs) {
+                if (kindKey(other).equals("v1/Service") && other != named(docs, "v1/Service", RELEASE + "-management")) {
+                    fail("another Service the monitor could select: " + path(other, "metadata", "name"));
+                }
+            }
+            Map<String, Object> endpoint = map(((List<?>) path(monitor, "spec", "endpoints")).get(0));
+            assertEquals("/q/metrics", endpoint.get("path"));
+            var port = management.getSpec().getPorts().get(0);
+            assertEquals(endpoint.get("port"), port.getName());
+            assertEquals(MANAGEMENT_PORT, port.getTargetPort().getIntValue());
+            assertEquals(service.getSpec().getTemplate().getMetadata().getLabels().get("app.kubernetes.io/component"),
+                    management.getSpec().getSelector().get("app.kubernetes.io/component"), "selects the serving pods");
+
+            // No scheduled caller: the chores run in their own pods, calling no URL.
+            String internal = "http://" + RELEASE + "." + NAMESPACE + ".svc.cluster.local";
+            for (Map<String, Object> doc : docs) {
+                if (kindKey(doc).equals("v1/Pod")) {
+                    continue; // the helm test, run on demand
+                }
+                String text = tree(doc).toString();
+                assertFalse(text.contains(internal), kindKey(doc) + " calls the serving path");
+                assertFalse(text.contains("curl"), kindKey(doc) + " runs curl");
+            }
         }
     }
 
     @Test
-    void knativeModeCanTriggerBackgroundWorkWithTheBearerTokenCronJob() {
-        List<Map<String, Object>> docs = render(overlays().get(0), "knative",
-                Map.of("backgroundWork.knativeTrigger", "cronjob", "knative.startupProbe", "true"));
-        Service service = (Service) parseStrictly(one(docs, "serving.knative.dev/v1/Service"));
-        assertEquals("/q/health/started",
-                service.getSpec().getTemplate().getSpec().getContainers().get(0).getStartupProbe().getHttpGet().getPath());
-        Set<String> kinds = docs.stream().map(ChartTest::kindKey).collect(Collectors.toSet());
-        assertTrue(kinds.contains("batch/v1/CronJob"), kinds.toString());
-        assertFalse(kinds.contains("sources.knative.dev/v1/PingSource"), kinds.toString());
-        docs.forEach(ChartTest::parseStrictly);
+    void choresRunInACronJobInBothModesWithTheDatabaseOnly() {
+        for (Path overlay : overlays()) {
+            for (String mode : List.of("deployment", "knative")) {
+                List<Map<String, Object>> docs = render(overlay, mode);
+                assertTrue(docs.stream().noneMatch(d -> kindKey(d).startsWith("sources.knative.dev/")), mode);
+                V1Container serving = servingContainer(docs, mode);
+                assertChoresCronJob(overlay, docs, serving.getImage());
+            }
+        }
+        V1CronJob off = (V1CronJob) render(overlays().get(0), "deployment", Map.of("chores.enabled", "false")).stream()
+                .filter(d -> kindKey(d).equals("batch/v1/CronJob")).map(ChartTest::parseStrictly).findFirst()
+                .orElse(null);
+        assertEquals(null, off);
+    }
+
+    @Test
+    void theImageIsTheChartsAppVersionOrADigestAndEveryPodRunsTheSameOne() throws IOException {
+        String appVersion = (String) load(CHART.resolve("Chart.yaml")).get("appVersion");
+        String pom = Files.readString(Path.of("pom.xml"));
+        Matcher version = Pattern.compile("<artifactId>atrium</artifactId>\\s*<version>([^<]+)</version>").matcher(pom);
+        assertTrue(version.find());
+        assertEquals(version.group(1), appVersion, "Chart.yaml appVersion is the build's version");
+
+        Path overlay = overlays().get(0);
+        assertEquals(Set.of("atrium:" + appVersion), images(render(overlay, "deployment")));
+        assertEquals(Set.of("atrium:" + appVersion + "-native"),
+                images(render(overlay, "knative", Map.of("image.flavor", "native"))));
+        String digest = "sha256:" + "ab".repeat(32);
+        assertEquals(Set.of("registry.example/atrium:" + appVersion + "@" + digest), images(render(overlay, "deployment",
+                Map.of("image.repository", "registry.example/atrium", "image.digest", digest))));
+        assertEquals(Set.of("atrium:1.2.3"), images(render(overlay, "knative", Map.of("image.tag", "1.2.3"))));
+        assertRejected(overlay, Map.of("image.digest", "sha256:abc"), "at '/image/digest'");
+    }
+
+    @Test
+    void kubernetesModeNetworkPolicyAdmitsTheApiAndMonitoringOnly() {
+        for (Path overlay : overlays()) {
+            V1NetworkPolicy policy = servingPolicy(render(overlay, "deployment"));
+            Map<Integer, Set<String>> ingress = ingressByPort(policy);
+            assertEquals(Set.of(8080, MANAGEMENT_PORT), ingress.keySet());
+            assertEquals(Set.of("pods:" + RELEASE, "namespace:ingress-nginx"), ingress.get(8080));
+            assertEquals(Set.of("pods:" + RELEASE, "namespace:monitoring"), ingress.get(MANAGEMENT_PORT));
+        }
+    }
+
+    @Test
+    void knativeModeNetworkPolicyAdmitsWhatKnativeSends() {
+        for (Path overlay : overlays()) {
+            V1NetworkPolicy policy = servingPolicy(render(overlay, "knative"));
+            Map<Integer, Set<String>> ingress = ingressByPort(policy);
+            // The activator and the gateway reach queue-proxy on 8012 (http) and 8013 (h2c); the autoscaler scrapes
+            // queue-proxy's statistics on 9090; the application's own 8080 is reached only from inside the pod.
+            assertEquals(Set.of(8012, 8013, 9090, MANAGEMENT_PORT), ingress.keySet());
+            assertEquals(Set.of("namespace:knative-serving", "namespace:kourier-system"), ingress.get(8012));
+            assertEquals(Set.of("namespace:knative-serving", "namespace:kourier-system"), ingress.get(8013));
+            assertEquals(Set.of("namespace:knative-serving"), ingress.get(9090));
+            assertEquals(Set.of("pods:" + RELEASE, "namespace:monitoring"), ingress.get(MANAGEMENT_PORT));
+        }
+        V1NetworkPolicy istio = servingPolicy(render(overlays().get(0), "knative",
+                Map.of("knative.gatewayNamespace", "istio-system")));
+        assertEquals(Set.of("namespace:knative-serving", "namespace:istio-system"), ingressByPort(istio).get(8012));
+    }
+
+    @Test
+    void egressNamesTheCellsOwnDatabaseItsPeersAndTheDataplane() {
+        for (Path overlay : overlays()) {
+            Map<String, Object> values = load(overlay);
+            Set<String> database = Set.copyOf(strings(path(values, "networkPolicy", "egress", "database", "cidrs")));
+            Set<String> peers = Set.copyOf(strings(path(values, "networkPolicy", "egress", "peers", "cidrs")));
+            Set<String> dataplane = Set.copyOf(strings(path(values, "networkPolicy", "egress", "dataplane", "cidrs")));
+            assertEquals(map(path(values, "cell", "peers")).size(), peers.size(), overlay + ": an address per peer");
+            assertFalse(database.isEmpty() || dataplane.isEmpty(), overlay.toString());
+            for (String mode : List.of("deployment", "knative")) {
+                List<Map<String, Object>> docs = render(overlay, mode);
+                V1NetworkPolicy serving = servingPolicy(docs);
+                assertEquals(List.of("Ingress", "Egress"), serving.getSpec().getPolicyTypes());
+                assertEquals(Map.of("53/UDP", Set.of("*"), "53/TCP", Set.of("*"), "5432/TCP", database,
+                        "443/TCP", union(peers, dataplane)), egressByPort(serving), overlay + " " + mode);
+
+                V1NetworkPolicy jobs = (V1NetworkPolicy) parseStrictly(
+                        named(docs, "networking.k8s.io/v1/NetworkPolicy", RELEASE + "-jobs"));
+                assertEquals(List.of(), jobs.getSpec().getIngress(), "nothing connects to the jobs' pods");
+                assertEquals(Map.of("53/UDP", Set.of("*"), "53/TCP", Set.of("*"), "5432/TCP", database,
+                        "443/TCP", dataplane), egressByPort(jobs), overlay + " " + mode);
+                assertEquals(List.of("chores", "migration"),
+                        jobs.getSpec().getPodSelector().getMatchExpressions().get(0).getValues());
+            }
+        }
+        Path overlay = overlays().get(0);
+        assertRefusedYaml(overlay, "networkPolicy: {egress: {database: {cidrs: []}}}",
+                "networkPolicy.egress.database.cidrs");
+        assertRefusedYaml(overlay, "networkPolicy: {egress: {peers: {cidrs: []}}}", "networkPolicy.egress.peers.cidrs");
+        assertRefusedYaml(overlay, "networkPolicy: {egress: {dataplane: {cidrs: []}}}",
+                "networkPolicy.egress.dataplane.cidrs");
+        assertRefused(overlay, Map.of("jwt.keySource", "jwksUrl"), "networkPolicy.egress.jwks.cidrs");
+        V1NetworkPolicy open = servingPolicy(render(overlay, "deployment", Map.of("networkPolicy.egress.restrict", "false")));
+        assertEquals(List.of("Ingress"), open.getSpec().getPolicyTypes());
+    }
+
+    @Test
+    void poolSizeAndReplicaCeilingAreOneConnectionBudget() {
+        for (Path overlay : overlays()) {
+            for (String mode : List.of("deployment", "knative")) {
+                List<Map<String, Object>> docs = render(overlay, mode);
+                int pool = Integer.parseInt(env(servingContainer(docs, mode), "ATRIUM_DB_POOL_SIZE").getValue());
+                int pods = mode.equals("knative") ? 2 * 5 : 8 + 1;
+                V1CronJob cron = (V1CronJob) parseStrictly(one(docs, "batch/v1/CronJob"));
+                int chores = Integer.parseInt(env(cron.getSpec().getJobTemplate().getSpec().getTemplate().getSpec()
+                        .getContainers().get(0), "ATRIUM_DB_POOL_SIZE").getValue());
+                assertTrue(pods * pool + chores + 2 <= 90, overlay + " " + mode + ": within PostgreSQL's default 100");
+            }
+        }
+        Path overlay = overlays().get(0);
+        assertRefused(overlay, Map.of("database.poolSize", "20"),
+                "database connections: 9 pods x poolSize 20 + choresPoolSize 2 + 2 (migration) = 184 exceeds");
+        assertRefused(overlay, Map.of("mode", "knative", "knative.maxScale", "10"),
+                "database connections: 20 pods x poolSize 8");
+        assertRefused(overlay, Map.of("autoscaling.enabled", "false", "replicaCount", "11"), "12 pods x poolSize 8");
+        render(overlay, "deployment", Map.of("database.poolSize", "20", "database.maxConnections", "400"));
+        assertRejected(overlay, Map.of("knative.maxScale", "0"), "at '/knative/maxScale'");
+        assertRejected(overlay, Map.of("database.poolSize", "0"), "at '/database/poolSize'");
+    }
+
+    @Test
+    void memoryRequestEqualsLimitAndTheHeapLeavesRoomForTheRest() {
+        for (String flavor : List.of("jvm", "native")) {
+            for (String mode : List.of("deployment", "knative")) {
+                List<Map<String, Object>> docs = render(overlays().get(0), mode, Map.of("image.flavor", flavor));
+                List<V1Container> containers = new ArrayList<>(List.of(servingContainer(docs, mode)));
+                containers.add(((V1Job) parseStrictly(one(docs, "batch/v1/Job"))).getSpec().getTemplate().getSpec()
+                        .getContainers().get(0));
+                containers.add(((V1CronJob) parseStrictly(one(docs, "batch/v1/CronJob"))).getSpec().getJobTemplate()
+                        .getSpec().getTemplate().getSpec().getContainers().get(0));
+                for (V1Container c : containers) {
+                    assertEquals(c.getResources().getRequests().get("memory"), c.getResources().getLimits().get("memory"),
+                            c.getName());
+                    assertEquals("320Mi", c.getResources().getLimits().get("memory").toSuffixedString());
+                    if (flavor.equals("jvm")) {
+                        assertEquals("35", env(c, "JAVA_MAX_MEM_RATIO").getValue(), c.getName());
+                        assertEquals(null, c.getArgs() == null ? null : c.getArgs().stream()
+                                .filter(a -> a.startsWith("-Xmx")).findFirst().orElse(null));
+                    } else {
+                        assertEquals("-Xmx128m", c.getArgs().get(0), c.getName());
+                        assertTrue(c.getEnv().stream().noneMatch(e -> e.getName().startsWith("JAVA_")));
+                    }
+                }
+            }
+        }
+        assertRejected(overlays().get(0), Map.of("resources.memory", "lots"), "at '/resources/memory'");
+        assertRejected(overlays().get(0), Map.of("resources.requests.memory", "256Mi"),
+                "additional properties 'requests' not allowed");
+    }
+
+    @Test
+    void schedulingTakesAffinityTolerationsAndSpreadInBothModes() {
+        Map<String, Object> sets = new LinkedHashMap<>();
+        sets.put("tolerations[0].key", "dedicated");
+        sets.put("tolerations[0].operator", "Equal");
+        sets.put("tolerations[0].value", "atrium");
+        sets.put("tolerations[0].effect", "NoSchedule");
+        sets.put("affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]"
+                + ".matchExpressions[0].key", "kubernetes.io/arch");
+        sets.put("affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]"
+                + ".matchExpressions[0].operator", "In");
+        sets.put("affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]"
+                + ".matchExpressions[0].values[0]", "amd64");
+        sets.put("topologySpreadConstraints[0].maxSkew", "2");
+        sets.put("topologySpreadConstraints[0].topologyKey", "kubernetes.io/hostname");
+        sets.put("topologySpreadConstraints[0].whenUnsatisfiable", "DoNotSchedule");
+        for (String mode : List.of("deployment", "knative")) {
+            List<Map<String, Object>> docs = render(overlays().get(0), mode, sets);
+            docs.stream().filter(d -> !kindKey(d).startsWith("monitoring.coreos.com/")).forEach(ChartTest::parseStrictly);
+            V1PodSpec pod = servingPod(docs, mode);
+            assertEquals("dedicated", pod.getTolerations().get(0).getKey(), mode);
+            assertEquals("kubernetes.io/arch", pod.getAffinity().getNodeAffinity()
+                    .getRequiredDuringSchedulingIgnoredDuringExecution().getNodeSelectorTerms().get(0)
+                    .getMatchExpressions().get(0).getKey());
+            assertEquals(List.of("kubernetes.io/hostname"), pod.getTopologySpreadConstraints().stream()
+                    .map(t -> t.getTopologyKey()).toList(), "set constraints replace the default zone spread");
+            V1PodSpec chores = ((V1CronJob) parseStrictly(one(docs, "batch/v1/CronJob"))).getSpec().getJobTemplate()
+                    .getSpec().getTemplate().getSpec();
+            assertEquals("dedicated", chores.getTolerations().get(0).getKey(), "the jobs go where the pods go");
+        }
+        assertRejected(overlays().get(0), Map.of("tolerations[0].keyy", "x"), "invalid propertyName 'keyy'");
+        assertRejected(overlays().get(0), Map.of("affinity.nodeAffinityy.x", "y"), "invalid propertyName 'nodeAffinityy'");
     }
 
     @Test
@@ -244,30 +490,21 @@ class ChartTest {
         sets.put("metrics.podAnnotations", "false");
         sets.put("image.flavor", "native");
         sets.put("jwt.keySource", "jwksUrl");
-        sets.put("networkPolicy.egress.restrict", "true");
-        sets.put("networkPolicy.egress.databaseCidrs[0]", "10.20.0.0/16");
+        sets.put("networkPolicy.egress.jwks.cidrs[0]", "192.0.2.99/32");
         List<Map<String, Object>> docs = render(overlay, "deployment", sets);
         docs.stream().filter(d -> !kindKey(d).startsWith("monitoring.coreos.com/")).forEach(ChartTest::parseStrictly);
-
-        Map<String, Object> monitor = one(docs, "monitoring.coreos.com/v1/ServiceMonitor");
-        Map<String, Object> endpoint = map(((List<?>) path(monitor, "spec", "endpoints")).get(0));
-        assertEquals("/q/metrics", endpoint.get("path"));
-        assertEquals("http", endpoint.get("port"));
+        Map<String, Object> endpoint = map(((List<?>) path(one(docs, "monitoring.coreos.com/v1/ServiceMonitor"), "spec",
+                "endpoints")).get(0));
+        assertEquals("management", endpoint.get("port"));
 
         V1Deployment deployment = (V1Deployment) parseStrictly(one(docs, "apps/v1/Deployment"));
         V1Container container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
-        assertEquals("atrium:native", container.getImage());
         assertEquals(1001L, container.getSecurityContext().getRunAsUser());
         assertTrue(container.getVolumeMounts().stream().anyMatch(m -> m.getMountPath().equals("/work/config")));
-        assertTrue(container.getEnv().stream().noneMatch(e -> e.getName().startsWith("JAVA_")));
         assertEquals("jwks-url", env(container, "ATRIUM_JWT_PUBLIC_KEY_LOCATION").getValueFrom().getSecretKeyRef().getKey());
+        assertTrue(container.getVolumeMounts().stream().noneMatch(m -> m.getName().equals("jwt")));
         assertFalse(deployment.getSpec().getTemplate().getMetadata().getAnnotations().containsKey("prometheus.io/scrape"));
-
-        V1NetworkPolicy policy = (V1NetworkPolicy) parseStrictly(one(docs, "networking.k8s.io/v1/NetworkPolicy"));
-        assertEquals(List.of("Ingress", "Egress"), policy.getSpec().getPolicyTypes());
-        assertTrue(policy.getSpec().getEgress().stream()
-                .anyMatch(rule -> rule.getTo() != null
-                        && rule.getTo().stream().anyMatch(p -> "10.20.0.0/16".equals(p.getIpBlock().getCidr()))));
+        assertTrue(egressByPort(servingPolicy(docs)).get("443/TCP").contains("192.0.2.99/32"));
     }
 
     @Test
@@ -277,6 +514,7 @@ class ChartTest {
         assertRejected(overlay, Map.of("cell.region", "EU_West_1"), "at '/cell/region': 'EU_West_1' does not match");
         assertRejected(overlay, Map.of("cell.region", "-eu-west-1"), "at '/cell/region'");
         assertRejected(overlay, Map.of("cell.region", "a".repeat(33)), "at '/cell/region'");
+        assertRejected(overlay, Map.of("cell.directoryRegion", ""), "at '/cell/directoryRegion'");
         assertRejected(overlay, Map.of("cell.peers.Bad_Region", "https://x.atrium.example"), "invalid propertyName 'Bad_Region'");
         assertRejected(overlay, Map.of("cell.baseUrl", "eu-west-1.atrium.example"), "at '/cell/baseUrl'");
         assertRejected(overlay, Map.of("cell.peers.us-east-1", "http://us-east-1.atrium.example"),
@@ -284,10 +522,13 @@ class ChartTest {
         assertRejected(overlay, Map.of("replicas", "3"), "additional properties 'replicas' not allowed");
         assertRejected(overlay, Map.of("database.password", "hunter2"), "additional properties 'password' not allowed");
         assertRejected(overlay, Map.of("image.flavor", "graal"), "at '/image/flavor'");
+        assertRejected(overlay, Map.of("migration.backoffLimit", "2"), "at '/migration/backoffLimit'");
+        assertRejected(overlay, Map.of("migration.activeDeadlineSeconds", "300"), "at '/migration/activeDeadlineSeconds'");
+        assertRejected(overlay, Map.of("backgroundWork.enabled", "true"), "additional properties 'backgroundWork'");
         // Not expressible in the schema, refused by the chart itself.
-        RuntimeException self = assertThrows(RuntimeException.class, () -> template(CHART, overlay,
-                Map.of("cell.peers." + regionOf(overlay), "https://self.atrium.example")));
-        assertTrue(self.getMessage().contains("cell.peers must not list the cell's own region"), self.getMessage());
+        assertRefused(overlay, Map.of("cell.peers." + regionOf(overlay), "https://self.atrium.example"),
+                "cell.peers must not list the cell's own region");
+        assertRefused(overlay, Map.of("cell.directoryRegion", "sa-east-1"), "cell.directoryRegion sa-east-1 is neither");
     }
 
     @Test
@@ -467,39 +708,91 @@ class ChartTest {
         assertThrows(AssertionError.class, () -> parseStrictly(knative));
     }
 
-    private static void assertServingContainer(Path overlay, V1Container container, boolean startupProbe) {
+    /** The serving container of either mode: this cell's env, its serving secrets, its mounts, its security. */
+    private static void assertServingContainer(Path overlay, V1Container container) {
         assertCellEnv(overlay, container);
+        assertDatabase(container, (String) path(load(overlay), "database", "secretName"), "8");
         assertEquals("false", env(container, "ATRIUM_MIGRATE_AT_START").getValue());
-        assertEquals("/q/health/live", container.getLivenessProbe().getHttpGet().getPath());
-        assertEquals("/q/health/ready", container.getReadinessProbe().getHttpGet().getPath());
-        if (startupProbe) {
-            assertEquals("/q/health/started", container.getStartupProbe().getHttpGet().getPath());
-        } else {
-            assertEquals(null, container.getStartupProbe(), "Knative probes readiness itself until started");
+        assertEquals(String.valueOf(MANAGEMENT_PORT), env(container, "QUARKUS_MANAGEMENT_PORT").getValue());
+        for (String name : List.of("ATRIUM_API_KEY_PEPPER", "ATRIUM_IDEMPOTENCY_ENCRYPTION_KEY")) {
+            assertEquals(null, env(container, name).getValue(), name + " must be a Secret reference");
+            assertEquals("atrium-" + regionOf(overlay) + "-app", env(container, name).getValueFrom().getSecretKeyRef()
+                    .getName());
         }
-        assertNotNull(container.getResources().getRequests().get("cpu"));
-        assertNotNull(container.getResources().getLimits().get("memory"));
+        assertEquals("/etc/atrium/jwt/public.pem", env(container, "ATRIUM_JWT_PUBLIC_KEY_LOCATION").getValue());
+        assertTrue(container.getVolumeMounts().stream()
+                .anyMatch(m -> m.getMountPath().equals("/etc/atrium/jwt") && Boolean.TRUE.equals(m.getReadOnly())));
         assertTrue(container.getVolumeMounts().stream()
                 .anyMatch(m -> m.getName().equals("cell-config") && m.getMountPath().endsWith("/config")));
     }
 
-    private static void assertMigrationJob(Path overlay, List<Map<String, Object>> docs) {
+    /** The migration Job: exactly the serving image, as the schema's owner, with the database and nothing else. */
+    private static void assertMigrationJob(Path overlay, List<Map<String, Object>> docs, String image) {
         V1Job job = (V1Job) parseStrictly(one(docs, "batch/v1/Job"));
         Map<String, String> annotations = job.getMetadata().getAnnotations();
         assertEquals("pre-install,pre-upgrade", annotations.get(HOOK));
         assertEquals("before-hook-creation,hook-succeeded", annotations.get(HOOK + "-delete-policy"));
-        V1Container container = job.getSpec().getTemplate().getSpec().getContainers().get(0);
-        assertCellEnv(overlay, container);
+        assertTrue(job.getSpec().getActiveDeadlineSeconds() < HELM_DEFAULT_TIMEOUT_SECONDS,
+                "the Job gives up before helm does");
+        assertTrue(job.getSpec().getBackoffLimit() <= 1);
+        V1PodSpec pod = job.getSpec().getTemplate().getSpec();
+        assertEquals("Never", pod.getRestartPolicy());
+        V1Container container = pod.getContainers().get(0);
+        assertEquals(image, container.getImage(), "the migration runs exactly the serving image");
+        assertEquals(image, container.getImage());
+        assertDatabase(container, (String) path(load(overlay), "database", "ownerSecretName"), "1");
         assertEquals("true", env(container, "ATRIUM_MIGRATE_AT_START").getValue());
         assertEquals("true", env(container, "QUARKUS_INIT_AND_EXIT").getValue());
-        assertEquals("Never", job.getSpec().getTemplate().getSpec().getRestartPolicy());
+        assertEquals("prod,job", env(container, "QUARKUS_PROFILE").getValue());
+        assertNoServingSecrets(container, pod);
+        assertSecureContainer(container);
     }
 
-    /** The overlay's region and its own database (every connection value a Secret reference) reach the container. */
+    /** The chores CronJob: the serving image in chores mode, the serving database role, nothing else secret. */
+    private static void assertChoresCronJob(Path overlay, List<Map<String, Object>> docs, String image) {
+        V1CronJob cron = (V1CronJob) parseStrictly(named(docs, "batch/v1/CronJob", RELEASE + "-chores"));
+        assertEquals("Forbid", cron.getSpec().getConcurrencyPolicy());
+        assertEquals("*/5 * * * *", cron.getSpec().getSchedule());
+        assertTrue(cron.getSpec().getJobTemplate().getSpec().getActiveDeadlineSeconds() < 300,
+                "a round ends before the next is due");
+        V1PodSpec pod = cron.getSpec().getJobTemplate().getSpec().getTemplate().getSpec();
+        assertEquals(Boolean.FALSE, pod.getAutomountServiceAccountToken());
+        V1Container container = pod.getContainers().get(0);
+        assertEquals(image, container.getImage(), "the chores run exactly the serving image");
+        assertEquals("chores", container.getArgs().get(container.getArgs().size() - 1));
+        assertTrue(container.getCommand() == null || container.getCommand().isEmpty(), "the image's own entrypoint");
+        assertCellEnv(overlay, container);
+        assertDatabase(container, (String) path(load(overlay), "database", "secretName"), "2");
+        assertNoServingSecrets(container, pod);
+        assertTrue(container.getVolumeMounts().stream()
+                .anyMatch(m -> m.getName().equals("cell-config") && m.getMountPath().endsWith("/config")));
+        assertSecureContainer(container);
+    }
+
+    private static void assertNoServingSecrets(V1Container container, V1PodSpec pod) {
+        Set<String> names = container.getEnv().stream().map(V1EnvVar::getName).collect(Collectors.toSet());
+        for (String name : List.of("ATRIUM_API_KEY_PEPPER", "ATRIUM_IDEMPOTENCY_ENCRYPTION_KEY",
+                "ATRIUM_JWT_PUBLIC_KEY_LOCATION", "ATRIUM_SERVICE_CLIENTS")) {
+            assertFalse(names.contains(name), container.getName() + " gets " + name);
+        }
+        assertTrue(pod.getVolumes().stream().noneMatch(v -> v.getSecret() != null), container.getName()
+                + " mounts a Secret");
+    }
+
+    /** Every database value is a reference to {@code secret}; the pool has {@code pool} connections. */
+    private static void assertDatabase(V1Container container, String secret, String pool) {
+        for (String name : List.of("ATRIUM_DB_REACTIVE_URL", "ATRIUM_DB_JDBC_URL", "ATRIUM_DB_USER", "ATRIUM_DB_PASSWORD")) {
+            V1EnvVar var = env(container, name);
+            assertEquals(null, var.getValue(), name + " must be a Secret reference");
+            assertEquals(secret, var.getValueFrom().getSecretKeyRef().getName(), container.getName() + " " + name);
+        }
+        assertEquals(pool, env(container, "ATRIUM_DB_POOL_SIZE").getValue(), container.getName());
+    }
+
+    /** The overlay's region, base URL and peers reach the container. */
     private static void assertCellEnv(Path overlay, V1Container container) {
         Map<String, Object> values = load(overlay);
         String region = regionOf(overlay);
-        String database = (String) path(values, "database", "secretName");
         assertEquals(region, env(container, "ATRIUM_CELL_REGION").getValue(), overlay.toString());
         assertEquals(path(values, "cell", "baseUrl"), env(container, "ATRIUM_CELL_BASE_URL").getValue());
         Map<String, String> peers = new LinkedHashMap<>();
@@ -508,19 +801,11 @@ class ChartTest {
             peers.put(kv[0], kv[1]);
         }
         assertEquals(map(path(values, "cell", "peers")), peers, overlay.toString());
-        for (String name : List.of("ATRIUM_DB_REACTIVE_URL", "ATRIUM_DB_JDBC_URL", "ATRIUM_DB_USER", "ATRIUM_DB_PASSWORD")) {
-            V1EnvVar var = env(container, name);
-            assertEquals(null, var.getValue(), name + " must be a Secret reference");
-            assertEquals(database, var.getValueFrom().getSecretKeyRef().getName(), overlay + " " + name);
-        }
-        for (String name : List.of("ATRIUM_API_KEY_PEPPER", "ATRIUM_IDEMPOTENCY_ENCRYPTION_KEY")) {
-            assertEquals(null, env(container, name).getValue(), name + " must be a Secret reference");
-            assertNotNull(env(container, name).getValueFrom().getSecretKeyRef());
-        }
-        assertEquals("/etc/atrium/jwt/public.pem", env(container, "ATRIUM_JWT_PUBLIC_KEY_LOCATION").getValue());
+        assertSecureContainer(container);
+    }
+
+    private static void assertSecureContainer(V1Container container) {
         assertTrue(container.getVolumeMounts().stream().anyMatch(m -> m.getMountPath().equals("/tmp")));
-        assertTrue(container.getVolumeMounts().stream()
-                .anyMatch(m -> m.getMountPath().equals("/etc/atrium/jwt") && Boolean.TRUE.equals(m.getReadOnly())));
         V1SecurityContext security = container.getSecurityContext();
         assertEquals(Boolean.TRUE, security.getRunAsNonRoot());
         assertEquals(Boolean.TRUE, security.getReadOnlyRootFilesystem());
@@ -532,18 +817,141 @@ class ChartTest {
     private static void assertConfigMap(Path overlay, List<Map<String, Object>> docs) {
         V1ConfigMap config = (V1ConfigMap) parseStrictly(one(docs, "v1/ConfigMap"));
         String properties = config.getData().get("application.properties");
+        Map<String, Object> values = load(overlay);
         assertTrue(properties.contains("atrium.cell.region=" + regionOf(overlay) + "\n"), properties);
-        for (String peer : map(path(load(overlay), "cell", "peers")).keySet()) {
+        for (String peer : map(path(values, "cell", "peers")).keySet()) {
             assertTrue(properties.contains("atrium.cell.peers." + peer + "=https://"), properties);
         }
+        assertTrue(properties.contains("atrium.cell.directory-region=" + path(values, "cell", "directoryRegion") + "\n"),
+                properties);
+        assertTrue(properties.contains("atrium.provisioning.dataplane.url="
+                + path(values, "provisioning", "dataplaneUrl") + "\n"), properties);
         assertTrue(properties.contains("atrium.plans.team.max-members=100\n"), properties);
     }
 
-    private static void assertReadinessTestPod(List<Map<String, Object>> docs, String urlEnd) {
+    /** helm test: the public API through the in-cluster address, then readiness on the management Service. */
+    private static void assertTestPod(List<Map<String, Object>> docs, String publicUrlEnd) {
         V1Pod pod = (V1Pod) parseStrictly(one(docs, "v1/Pod"));
         assertEquals("test", pod.getMetadata().getAnnotations().get(HOOK));
-        List<String> command = pod.getSpec().getContainers().get(0).getCommand();
-        assertTrue(command.get(command.size() - 1).endsWith(urlEnd), command.toString());
+        String script = String.join(" ", pod.getSpec().getContainers().get(0).getCommand());
+        assertTrue(script.contains(publicUrlEnd), script);
+        assertTrue(script.contains("http://" + RELEASE + "-management." + NAMESPACE + ".svc.cluster.local:"
+                + MANAGEMENT_PORT + "/q/health/ready"), script);
+    }
+
+    private static V1Container servingContainer(List<Map<String, Object>> docs, String mode) {
+        return servingPod(docs, mode).getContainers().get(0);
+    }
+
+    private static V1PodSpec servingPod(List<Map<String, Object>> docs, String mode) {
+        if (mode.equals("knative")) {
+            // The revision spec is a pod spec plus Knative's own fields.
+            Map<String, Object> spec = deepCopy(map(path(one(docs, "serving.knative.dev/v1/Service"), "spec",
+                    "template", "spec")));
+            spec.keySet().removeAll(Set.of("containerConcurrency", "timeoutSeconds"));
+            return asCore(spec, V1PodSpec.class);
+        }
+        return ((V1Deployment) parseStrictly(one(docs, "apps/v1/Deployment"))).getSpec().getTemplate().getSpec();
+    }
+
+    /** Every image of every pod the release runs. */
+    private static Set<String> images(List<Map<String, Object>> docs) {
+        Set<String> images = new TreeSet<>();
+        collectImages(tree(docs), images);
+        return images.stream().filter(i -> !i.startsWith("curlimages/")).collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    private static void collectImages(JsonNode node, Set<String> out) {
+        if (node.isObject()) {
+            node.fields().forEachRemaining(e -> {
+                if (e.getKey().equals("image") && e.getValue().isTextual()) {
+                    out.add(e.getValue().asText());
+                } else {
+                    collectImages(e.getValue(), out);
+                }
+            });
+        } else if (node.isArray()) {
+            node.forEach(n -> collectImages(n, out));
+        }
+    }
+
+    private static V1NetworkPolicy servingPolicy(List<Map<String, Object>> docs) {
+        return (V1NetworkPolicy) parseStrictly(named(docs, "networking.k8s.io/v1/NetworkPolicy", RELEASE));
+    }
+
+    /** Each admitted port and who may reach it: {@code pods:<release>} or {@code namespace:<name>}. */
+    private static Map<Integer, Set<String>> ingressByPort(V1NetworkPolicy policy) {
+        Map<Integer, Set<String>> out = new TreeMap<>();
+        for (var rule : policy.getSpec().getIngress()) {
+            assertNotNull(rule.getFrom(), "an ingress rule open to everyone");
+            Set<String> peers = new TreeSet<>();
+            for (var from : rule.getFrom()) {
+                if (from.getPodSelector() != null) {
+                    assertEquals(null, from.getNamespaceSelector());
+                    peers.add("pods:" + from.getPodSelector().getMatchLabels().get("app.kubernetes.io/instance"));
+                } else {
+                    peers.add("namespace:" + from.getNamespaceSelector().getMatchLabels()
+                            .get("kubernetes.io/metadata.name"));
+                }
+            }
+            for (var port : rule.getPorts()) {
+                out.computeIfAbsent(port.getPort().getIntValue(), k -> new TreeSet<>()).addAll(peers);
+            }
+        }
+        return out;
+    }
+
+    /** Each allowed egress port/protocol and its destinations ({@code *}: any). */
+    private static Map<String, Set<String>> egressByPort(V1NetworkPolicy policy) {
+        Map<String, Set<String>> out = new TreeMap<>();
+        for (var rule : policy.getSpec().getEgress()) {
+            Set<String> to = rule.getTo() == null || rule.getTo().isEmpty() ? Set.of("*")
+                    : rule.getTo().stream().map(p -> p.getIpBlock().getCidr()).collect(Collectors.toSet());
+            for (var port : rule.getPorts()) {
+                out.computeIfAbsent(port.getPort().getIntValue() + "/" + port.getProtocol(), k -> new TreeSet<>())
+                        .addAll(to);
+            }
+        }
+        return out;
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> all = new TreeSet<>(a);
+        all.addAll(b);
+        return all;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> strings(Object value) {
+        return (List<String>) value;
+    }
+
+    private static Map<String, Object> named(List<Map<String, Object>> docs, String kind, String name) {
+        List<Map<String, Object>> found = docs.stream()
+                .filter(d -> kindKey(d).equals(kind) && name.equals(path(d, "metadata", "name"))).toList();
+        assertEquals(1, found.size(), () -> "expected one " + kind + " " + name);
+        return found.get(0);
+    }
+
+    /** As {@link #assertRefused}, with values given as YAML on top of the overlay (for what --set cannot say). */
+    private static void assertRefusedYaml(Path overlay, String yaml, String why) {
+        try {
+            Path extra = Files.createTempFile(visibleHooks.getParent(), "values-", ".yaml");
+            Files.writeString(extra, yaml);
+            RuntimeException e = assertThrows(RuntimeException.class, () -> new Helm(CHART).template()
+                    .withName(RELEASE).withNamespace(NAMESPACE).withKubeVersion(KUBE_VERSION)
+                    .withValuesFile(overlay).withValuesFile(extra).call(), () -> "accepted " + yaml);
+            assertTrue(e.getMessage().contains(why), e.getMessage());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The chart itself (not the schema) refuses the values, with {@code why} in its message. */
+    private static void assertRefused(Path overlay, Map<String, Object> sets, String why) {
+        RuntimeException e = assertThrows(RuntimeException.class, () -> template(CHART, overlay, sets),
+                () -> "accepted " + sets);
+        assertTrue(e.getMessage().contains(why), e.getMessage());
     }
 
     private static void assertRejected(Path overlay, Map<String, Object> sets, String why) {
@@ -632,7 +1040,6 @@ class ChartTest {
         }
         Class<?> fabric8 = switch (kind) {
             case "serving.knative.dev/v1/Service" -> Service.class;
-            case "sources.knative.dev/v1/PingSource" -> PingSource.class;
             default -> null;
         };
         if (fabric8 == null) {

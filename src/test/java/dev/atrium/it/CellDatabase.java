@@ -25,6 +25,11 @@ public final class CellDatabase implements AutoCloseable {
 
     static final String DATABASE = "atrium";
     static final String USER = "postgres";
+    /** The roles deploy/README.md creates: the migration Job's (owns the schema) and the service's (rows only). */
+    public static final String OWNER = "atrium_owner";
+    public static final String APP = "atrium_app";
+    static final Path OPERATOR_GUIDE = Path.of("deploy/README.md");
+    static final String ROLES_MARKER = "<!-- database roles -->";
 
     private final String name;
     private final EmbeddedPostgres server;
@@ -89,6 +94,44 @@ public final class CellDatabase implements AutoCloseable {
         config.put("quarkus.datasource.username", user());
         config.put("quarkus.datasource.password", password());
         return config;
+    }
+
+    /**
+     * Runs, as the server's superuser in the {@code atrium} database, the SQL block that follows
+     * {@value #ROLES_MARKER} in deploy/README.md: the owner and the application role with the grants an operator
+     * gives them, exactly as documented.
+     */
+    public void createRoles() {
+        String guide;
+        try {
+            guide = Files.readString(OPERATOR_GUIDE);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        int marker = guide.indexOf(ROLES_MARKER);
+        if (marker < 0) {
+            throw new IllegalStateException(OPERATOR_GUIDE + " has no " + ROLES_MARKER + " block");
+        }
+        int start = guide.indexOf("```sql\n", marker) + "```sql\n".length();
+        String block = guide.substring(start, guide.indexOf("```", start));
+        StringBuilder sql = new StringBuilder();
+        block.lines().map(l -> l.replaceFirst("--.*$", "")).forEach(l -> sql.append(l).append('\n'));
+        try (Connection c = DriverManager.getConnection(jdbcUrl(), USER, password())) {
+            for (String statement : sql.toString().split(";")) {
+                if (!statement.isBlank()) {
+                    c.createStatement().execute(statement);
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(name + ": roles of " + OPERATOR_GUIDE + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Runs one statement as {@code user}; a refusal comes back as the exception. */
+    public void executeAs(String user, String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection(jdbcUrl(), user, password())) {
+            c.createStatement().execute(sql);
+        }
     }
 
     /** Runs a query ({@code ?} placeholders) and returns the first column of the first row as a number. */

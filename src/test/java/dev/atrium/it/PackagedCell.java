@@ -59,6 +59,10 @@ import io.smallrye.jwt.build.JwtClaimsBuilder;
  * <p>
  * Output goes to {@code target/it-logs/<name>.log} (appended across restarts); a cell that is not ready within 90 s, or
  * exits, fails the test with the tail of that log. Cells still running when the test JVM exits are stopped.
+ * <p>
+ * Health and metrics answer on the cell's management port ({@link #managementUrl()}), reserved beside its HTTP port.
+ * {@link #runJob} runs the packaged application once as a command (chores mode, the migration Job) with only the
+ * environment the test gives it.
  */
 public final class PackagedCell implements AutoCloseable {
 
@@ -85,10 +89,12 @@ public final class PackagedCell implements AutoCloseable {
     private final String region;
     private final CellDatabase database;
     private final int port;
+    private final int managementPort;
     private final Path log;
     private final Map<String, String> peers = new LinkedHashMap<>();
     private final List<String> jvmOptions = new ArrayList<>();
     private final Map<String, String> env = new LinkedHashMap<>();
+    private String databaseUser;
     private Process process;
     private long logOffset;
 
@@ -97,6 +103,8 @@ public final class PackagedCell implements AutoCloseable {
         this.region = region;
         this.database = database;
         this.port = freePort();
+        this.managementPort = freePort();
+        this.databaseUser = database.user();
         this.log = LOG_DIR.resolve(name + ".log");
     }
 
@@ -156,6 +164,12 @@ public final class PackagedCell implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Connects as {@code user} instead of the server's superuser (see {@link CellDatabase#createRoles}). */
+    public PackagedCell databaseUser(String user) {
+        this.databaseUser = user;
+        return this;
+    }
+
     /** Starts the process and waits until it is ready. */
     public PackagedCell start() {
         launch();
@@ -188,6 +202,11 @@ public final class PackagedCell implements AutoCloseable {
     /** {@code http://localhost:<port>}, also the base URL the cell announces and its peers route to. */
     public String baseUrl() {
         return "http://localhost:" + port;
+    }
+
+    /** {@code http://localhost:<management port>}: health ({@code /q/health/*}) and metrics ({@code /q/metrics}). */
+    public String managementUrl() {
+        return "http://localhost:" + managementPort;
     }
 
     public CellDatabase database() {
@@ -312,6 +331,7 @@ public final class PackagedCell implements AutoCloseable {
     private Map<String, String> environment() {
         Map<String, String> e = new LinkedHashMap<>();
         e.put("QUARKUS_HTTP_PORT", String.valueOf(port));
+        e.put("QUARKUS_MANAGEMENT_PORT", String.valueOf(managementPort));
         e.put("ATRIUM_CELL_REGION", region);
         e.put("ATRIUM_CELL_BASE_URL", baseUrl());
         if (!peers.isEmpty()) {
@@ -320,7 +340,7 @@ public final class PackagedCell implements AutoCloseable {
         }
         e.put("ATRIUM_CELL_ALLOW_INSECURE_PEERS", "true");
         e.putAll(prodSettings(database));
-        database.datasourceConfig().forEach((k, v) -> e.put(k.toUpperCase().replaceAll("[^A-Z0-9]", "_"), v));
+        e.putAll(databaseSettings(database, databaseUser));
         env.forEach((key, value) -> {
             if (value == null) {
                 e.remove(key);
@@ -329,6 +349,80 @@ public final class PackagedCell implements AutoCloseable {
             }
         });
         return e;
+    }
+
+    /**
+     * The database settings of a process on {@code database} as {@code user}: the production variables and the
+     * Quarkus datasource names, which keep the embedded-PostgreSQL extension of a default-profile jar out of it.
+     */
+    static Map<String, String> databaseSettings(CellDatabase database, String user) {
+        Map<String, String> e = new LinkedHashMap<>();
+        e.put("ATRIUM_DB_REACTIVE_URL", database.reactiveUrl());
+        e.put("ATRIUM_DB_JDBC_URL", database.jdbcUrl());
+        e.put("ATRIUM_DB_USER", user);
+        e.put("ATRIUM_DB_PASSWORD", database.password());
+        database.datasourceConfig().forEach((k, v) -> e.put(k.toUpperCase().replaceAll("[^A-Z0-9]", "_"), v));
+        e.put("QUARKUS_DATASOURCE_USERNAME", user);
+        return e;
+    }
+
+    /** How a one-off run of the packaged application ended, and what it wrote. */
+    public record JobResult(int exitCode, String output) {
+    }
+
+    /**
+     * Runs the packaged application once, to its end (at most {@code timeout}), with {@code arguments} (for example
+     * {@code chores}) and exactly {@code environment} of the {@code ATRIUM_*} and {@code QUARKUS_*} variables: nothing
+     * of the serving cell's settings is added. Output goes to {@code target/it-logs/<name>.log}.
+     */
+    public static JobResult runJob(String name, Map<String, String> environment, Duration timeout,
+            String... arguments) {
+        Process job = startJob(name, environment, arguments);
+        return awaitJob(name, job, timeout);
+    }
+
+    /** Starts a one-off run as {@link #runJob} does, without waiting; finish it with {@link #awaitJob}. */
+    public static Process startJob(String name, Map<String, String> environment, String... arguments) {
+        Artifact artifact = Artifact.read();
+        List<String> command = new ArrayList<>();
+        if (artifact.isNative()) {
+            command.add(artifact.path().toString());
+        } else {
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.addAll(DEFAULT_JVM_OPTIONS);
+            command.add("-jar");
+            command.add(artifact.path().toString());
+        }
+        command.addAll(List.of(arguments));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(TARGET.toFile()).redirectErrorStream(true);
+        builder.environment().keySet().removeIf(k -> k.startsWith("ATRIUM_") || k.startsWith("QUARKUS_"));
+        builder.environment().putAll(environment);
+        Path out = LOG_DIR.resolve(name + ".log");
+        try {
+            Files.createDirectories(LOG_DIR);
+            Files.writeString(out, "==== " + Instant.now() + " " + String.join(" ", command) + "\n",
+                    StandardCharsets.UTF_8);
+            return builder.redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile())).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not start " + name, e);
+        }
+    }
+
+    public static JobResult awaitJob(String name, Process job, Duration timeout) {
+        Path out = LOG_DIR.resolve(name + ".log");
+        try {
+            if (!job.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                job.destroyForcibly().waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+                throw new AssertionError(name + " did not end within " + timeout + "; see " + out);
+            }
+            return new JobResult(job.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            job.destroyForcibly();
+            throw new AssertionError("interrupted waiting for " + name, e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**
@@ -354,7 +448,7 @@ public final class PackagedCell implements AutoCloseable {
 
     private void awaitReady() {
         Instant deadline = Instant.now().plus(READY_TIMEOUT);
-        HttpRequest ready = HttpRequest.newBuilder(URI.create(baseUrl() + "/q/health/ready"))
+        HttpRequest ready = HttpRequest.newBuilder(URI.create(managementUrl() + "/q/health/ready"))
                 .timeout(Duration.ofSeconds(2)).build();
         while (Instant.now().isBefore(deadline)) {
             if (!process.isAlive()) {

@@ -19,6 +19,7 @@ import dev.atrium.support.Tokens;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 import io.restassured.response.Response;
+import io.restassured.specification.RequestSpecification;
 
 /**
  * The packaged application (the jar in {@code ./mvnw verify}, the native binary with {@code -Dnative}) in the prod
@@ -33,15 +34,21 @@ class PackagedServiceIT {
     CellDatabase database;
 
     @Test
-    void healthOpenApiSwaggerAndMetricsAreServed() {
-        given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
-        given().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
+    void healthAndMetricsOnTheManagementPortOnlyOpenApiPublicNoSwaggerUi() {
+        RequestSpecification management = given().baseUri("http://localhost")
+                .port(PackagedServiceResource.MANAGEMENT_PORT);
+        management.get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
+        management.get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"));
+        management.get("/q/metrics").then().statusCode(200).body(containsString("# TYPE jvm_threads_live_threads gauge"));
         given().accept("application/json").get("/q/openapi?format=json").then().statusCode(200)
                 .body("info.title", equalTo("Atrium API"))
                 .body("paths", hasKey("/v1/workspaces"))
                 .body("paths.'/v1/workspaces'.post.operationId", equalTo("createWorkspace"));
-        given().get("/q/swagger-ui/").then().statusCode(200).body(containsString("swagger"));
-        given().get("/q/metrics").then().statusCode(200).body(containsString("# TYPE jvm_threads_live_threads gauge"));
+        for (String path : new String[] { "/q/health/ready", "/q/health/live", "/q/metrics", "/q/swagger-ui/",
+                "/internal/v1/background-work" }) {
+            given().get(path).then().statusCode(404);
+        }
+        management.get("/q/swagger-ui/").then().statusCode(404);
     }
 
     @Test

@@ -14,6 +14,8 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 public class PackagedServiceResource implements QuarkusTestResourceLifecycleManager {
 
     static final String REGION = "us-east-1";
+    /** The launched application's management port (health, metrics), chosen here: the launcher sets only HTTP's. */
+    static final int MANAGEMENT_PORT = freePort();
 
     private CellDatabase database;
 
@@ -26,6 +28,7 @@ public class PackagedServiceResource implements QuarkusTestResourceLifecycleMana
         // Required in production; the launched application's port is only known once it runs, and no answer these
         // tests check carries the cell's own URL.
         config.put("ATRIUM_CELL_BASE_URL", "http://localhost");
+        config.put("quarkus.management.port", String.valueOf(MANAGEMENT_PORT));
         return config;
     }
 
@@ -33,6 +36,14 @@ public class PackagedServiceResource implements QuarkusTestResourceLifecycleMana
     @Override
     public void inject(TestInjector testInjector) {
         testInjector.injectIntoFields(database, new TestInjector.MatchesType(CellDatabase.class));
+    }
+
+    private static int freePort() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Override

@@ -5,6 +5,8 @@ import static io.restassured.RestAssured.given;
 import java.util.List;
 import java.util.Map;
 
+import org.eclipse.microprofile.config.ConfigProvider;
+
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
@@ -18,6 +20,16 @@ public final class Api {
     public static RequestSpecification as(String token) {
         return given().header("Authorization", "Bearer " + token).contentType(ContentType.JSON)
                 .accept(ContentType.JSON);
+    }
+
+    /**
+     * A request to the management interface (health, metrics), which listens on a port of its own, never on the
+     * public one. Tests run it on {@code quarkus.management.test-port} (9001 unless set).
+     */
+    public static RequestSpecification management() {
+        int port = ConfigProvider.getConfig().getOptionalValue("quarkus.management.test-port", Integer.class)
+                .orElse(9001);
+        return given().baseUri("http://localhost").port(port);
     }
 
     /** Creates an active workspace for {@code token}'s user and returns its body. */

@@ -16,6 +16,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 import dev.atrium.support.Api;
+import dev.atrium.support.ChoresRunner;
 import dev.atrium.support.Db;
 import dev.atrium.support.FakeDataplane;
 import dev.atrium.support.Tokens;
@@ -28,14 +29,12 @@ import jakarta.inject.Inject;
 @QuarkusTest
 class WorkspaceLifecycleTest {
 
-    private static final String WORK = "/internal/v1/background-work";
 
     @Inject
     Db db;
 
-    private static String admin() {
-        return Tokens.service("provisioner", "atrium:admin");
-    }
+    @Inject
+    ChoresRunner chores;
 
     private String status(Object id) {
         return db.workspaceStatus(id);
@@ -168,7 +167,7 @@ class WorkspaceLifecycleTest {
 
         Api.as(owner).post(path + "/restore").then().statusCode(409).body("code", equalTo("invalid_state_transition"));
 
-        Api.as(admin()).post(WORK).then().statusCode(200).body("workspaces_purged", equalTo(1));
+        assertEquals(1, chores.runOnce().workspacesPurged());
         assertEquals("gone", status(id));
         Api.as(owner).get(path).then().statusCode(404);
         for (String table : List.of("workspace_members", "invitations", "environments", "provisioning_runs",
@@ -182,7 +181,7 @@ class WorkspaceLifecycleTest {
         // The slug is free again.
         Api.as(owner).body(Map.of("name", "again", "organization_id", ws.get("organization_id"), "slug",
                 ws.get("slug"))).post("/v1/workspaces").then().statusCode(202);
-        Api.as(admin()).post(WORK).then().statusCode(200).body("workspaces_purged", equalTo(0));
+        assertEquals(0, chores.runOnce().workspacesPurged());
     }
 
     @Test
@@ -194,12 +193,12 @@ class WorkspaceLifecycleTest {
                 .extract().path("id");
         db.rows("update invitations set expires_at = now() - interval '1 minute' where id = $1", invitation);
 
-        Api.as(admin()).post(WORK).then().statusCode(200);
+        chores.runOnce();
         assertEquals("expired", db.rows("select status from invitations where id = $1", invitation).get(0)
                 .getString(0));
         assertEquals(1, db.count("select count(*) from events where resource_id = $1 and type = 'invitation.expired'",
                 invitation));
-        Api.as(admin()).post(WORK).then().statusCode(200);
+        chores.runOnce();
         assertEquals(1, db.count("select count(*) from events where resource_id = $1 and type = 'invitation.expired'",
                 invitation), "expired once");
     }

@@ -1,0 +1,82 @@
+package dev.atrium;
+
+import java.util.Arrays;
+
+import org.jboss.logging.Logger;
+
+import dev.atrium.background.Chores;
+import io.quarkus.runtime.Quarkus;
+import io.quarkus.runtime.QuarkusApplication;
+import io.quarkus.runtime.annotations.QuarkusMain;
+import io.quarkus.vertx.VertxContextSupport;
+import jakarta.inject.Inject;
+
+/**
+ * The entry point of the packaged application (jar and native binary).
+ *
+ * <ul>
+ * <li>No argument: the service, as Quarkus' own entry point runs it, until it is stopped.</li>
+ * <li>{@code chores}: one round of the cell's background work ({@link Chores}), a summary line in the log, then exit
+ * with status 0, or 1 when a chore failed. A Kubernetes CronJob runs it, so a cell scaled to zero still retries its
+ * provisioning runs, purges and expires. It adds the {@value #JOB_PROFILE} configuration profile: no HTTP listener,
+ * no timers, and none of the serving secrets (token key, API-key pepper, sealing key) required; it needs the
+ * database and the cell's own settings only.</li>
+ * </ul>
+ */
+@QuarkusMain
+public class Main implements QuarkusApplication {
+
+    public static final String CHORES = "chores";
+    /** The configuration profile of a process that does one job and exits (chores, the migration Job). */
+    public static final String JOB_PROFILE = "job";
+
+    private static final Logger LOG = Logger.getLogger(Main.class);
+
+    private final Chores chores;
+
+    @Inject
+    public Main(Chores chores) {
+        this.chores = chores;
+    }
+
+    public static void main(String... args) {
+        if (isChores(args)) {
+            System.setProperty("quarkus.profile", withJobProfile(activeProfile()));
+            Quarkus.run(Main.class, args);
+        } else {
+            // Quarkus' own path (also what QUARKUS_INIT_AND_EXIT, the migration Job, relies on).
+            Quarkus.run(args);
+        }
+    }
+
+    /** Chores mode only: the service runs through Quarkus' own entry point. */
+    @Override
+    public int run(String... args) {
+        long started = System.nanoTime();
+        try {
+            Chores.Round round = VertxContextSupport.subscribeAndAwait(chores::runOnce);
+            LOG.infof("chores done in %d ms: %s", (System.nanoTime() - started) / 1_000_000, round);
+            return 0;
+        } catch (Throwable t) {
+            LOG.errorf(t, "chores failed after %d ms", (System.nanoTime() - started) / 1_000_000);
+            return 1;
+        }
+    }
+
+    /** The first argument that is not an option names the command (the native binary passes -D options on). */
+    public static boolean isChores(String... args) {
+        return Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst().map(CHORES::equals).orElse(false);
+    }
+
+    private static String activeProfile() {
+        String profile = System.getProperty("quarkus.profile");
+        if (profile == null || profile.isBlank()) {
+            profile = System.getenv("QUARKUS_PROFILE");
+        }
+        return profile == null || profile.isBlank() ? "prod" : profile;
+    }
+
+    public static String withJobProfile(String profiles) {
+        return Arrays.asList(profiles.split(",")).contains(JOB_PROFILE) ? profiles : profiles + "," + JOB_PROFILE;
+    }
+}
