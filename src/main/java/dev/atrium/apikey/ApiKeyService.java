@@ -59,9 +59,11 @@ public class ApiKeyService {
     private final Idempotency idempotency;
     private final ApiKeySecrets secrets;
     private final Plans plans;
+    private final ApiKeyQueries queries;
 
     public ApiKeyService(Access access, Cells cells, EventLog events, Idempotency idempotency, ApiKeySecrets secrets,
-            Plans plans) {
+            Plans plans, ApiKeyQueries queries) {
+        this.queries = queries;
         this.access = access;
         this.cells = cells;
         this.events = events;
@@ -75,15 +77,9 @@ public class ApiKeyService {
 
     public Uni<Page<ApiKeyView>> list(Caller caller, String workspaceId, int limit, String cursor) {
         return Panache.withSession(() -> access.workspace(caller, workspaceId, Permission.API_KEYS_READ).flatMap(g -> {
-            String scope = "api_keys:" + workspaceId;
-            if (cursor == null) {
-                return ApiKey.<ApiKey>find("workspaceId = ?1 order by createdAt desc, id desc", workspaceId)
-                        .range(0, limit).list();
-            }
-            List<String> after = Paging.decode(cursor, scope, 2);
-            Instant at = Paging.instant(after.get(0));
-            return ApiKey.<ApiKey>find("workspaceId = ?1 and (createdAt < ?2 or (createdAt = ?2 and id < ?3))"
-                    + " order by createdAt desc, id desc", workspaceId, at, after.get(1)).range(0, limit).list();
+            List<String> after = cursor == null ? null : Paging.decode(cursor, "api_keys:" + workspaceId, 2);
+            return queries.page(workspaceId, after == null ? null : Paging.instant(after.get(0)),
+                    after == null ? null : after.get(1), limit);
         }).map(rows -> Page.of(rows.stream().map(ApiKeyMapper::view).toList(), limit,
                 last -> Paging.encode("api_keys:" + workspaceId, last.createdAt().toString(), last.id()))));
     }

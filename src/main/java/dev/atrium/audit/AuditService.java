@@ -22,7 +22,10 @@ public class AuditService {
 
     private final Access access;
 
-    public AuditService(Access access) {
+    private final AuditQueries queries;
+
+    public AuditService(Access access, AuditQueries queries) {
+        this.queries = queries;
         this.access = access;
     }
 
@@ -46,39 +49,11 @@ public class AuditService {
             throw ApiException.validation("type", "an event type, or a prefix ending in .*");
         }
         Instant since0 = sinceAt;
-        return access.workspace(caller, workspaceId, Permission.AUDIT_READ).flatMap(g -> {
-            StringBuilder q = new StringBuilder("workspaceId = ?1");
-            List<Object> params = new ArrayList<>(List.of(workspaceId));
-            if (type != null) {
-                if (type.endsWith(".*")) {
-                    params.add(type.substring(0, type.length() - 1) + "%");
-                    q.append(" and type like ?").append(params.size());
-                } else {
-                    params.add(type);
-                    q.append(" and type = ?").append(params.size());
-                }
-            }
-            if (actorId != null) {
-                params.add(actorId);
-                q.append(" and actorId = ?").append(params.size());
-            }
-            if (since0 != null) {
-                params.add(since0);
-                q.append(" and occurredAt >= ?").append(params.size());
-            }
-            if (cursor != null) {
-                List<String> after = Paging.decode(cursor, "audit:" + workspaceId, 2);
-                params.add(Paging.instant(after.get(0)));
-                int i = params.size();
-                params.add(after.get(1));
-                q.append(" and (occurredAt < ?").append(i).append(" or (occurredAt = ?").append(i)
-                        .append(" and id < ?").append(params.size()).append("))");
-            }
-            q.append(" order by occurredAt desc, id desc");
-            // range() is inclusive: limit + 1 rows, the last only telling whether a next page exists.
-            return Event.<Event>find(q.toString(), params.toArray()).range(0, limit).list()
-                    .map(rows -> Page.of(rows.stream().map(AuditService::view).toList(), limit,
-                            last -> Paging.encode("audit:" + workspaceId, last.occurredAt().toString(), last.id())));
-        });
+        List<String> after = cursor == null ? null : Paging.decode(cursor, "audit:" + workspaceId, 2);
+        return access.workspace(caller, workspaceId, Permission.AUDIT_READ)
+                .chain(() -> queries.page(workspaceId, type, actorId, since0,
+                        after == null ? null : Paging.instant(after.get(0)), after == null ? null : after.get(1), limit))
+                .map(rows -> Page.of(rows.stream().map(AuditService::view).toList(), limit,
+                        last -> Paging.encode("audit:" + workspaceId, last.occurredAt().toString(), last.id())));
     }
 }

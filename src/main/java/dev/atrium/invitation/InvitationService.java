@@ -82,12 +82,14 @@ public class InvitationService {
     private final String cellCode;
     private final WorkspaceDirectory workspaces;
     private final Memberships memberships;
+    private final InvitationQueries queries;
 
     public InvitationService(Cells cells, Access access, EventLog events, Idempotency idempotency, Seats seats,
             ETags etags, ObjectMapper json,
             @ConfigProperty(name = "atrium.invitations.rate-limit-per-hour", defaultValue = "20") int ratePerHour,
             @ConfigProperty(name = "atrium.invitations.default-ttl-seconds", defaultValue = "604800") int defaultTtl,
-            WorkspaceDirectory workspaces, Memberships memberships) {
+            WorkspaceDirectory workspaces, Memberships memberships, InvitationQueries queries) {
+        this.queries = queries;
         this.workspaces = workspaces;
         this.memberships = memberships;
         this.cells = cells;
@@ -471,56 +473,35 @@ public class InvitationService {
     }
 
     public Uni<Page<InvitationView>> list(Caller caller, String workspaceId, ListQuery query) {
+        Instant now = Clock.now();
+        String scope = "invitations:" + workspaceId + ":" + query.status();
         return Panache.withSession(() -> access.workspace(caller, workspaceId, Permission.MEMBERS_INVITE)
-                .chain(grant -> {
-                    Instant now = Clock.now();
-                    StringBuilder where = new StringBuilder("workspaceId = :ws");
-                    Map<String, Object> params = new HashMap<>();
-                    params.put("ws", grant.workspace().id());
-                    if (InvitationStatus.PENDING.is(query.status())) {
-                        where.append(" and status = 'pending' and expiresAt > :now");
-                        params.put("now", now);
-                    } else if (InvitationStatus.EXPIRED.is(query.status())) {
-                        where.append(" and (status = 'expired' or (status = 'pending' and expiresAt <= :now))");
-                        params.put("now", now);
-                    } else if (query.status() != null) {
-                        where.append(" and status = :status");
-                        params.put("status", query.status());
-                    }
-                    return page("invitations:" + grant.workspace().id() + ":" + query.status(), where, params, query,
-                            now);
-                }));
+                .chain(grant -> queries.ofWorkspace(grant.workspace().id(), query.status(), now, after(query.cursor(),
+                        scope), query.limit())))
+                .map(rows -> page(rows, scope, query.limit(), now));
     }
 
     public Uni<Page<InvitationView>> pending(Caller caller, int limit, String cursor) {
         Principal p = caller.principal();
         requireVerifiedUser(p);
         Instant now = Clock.now();
-        StringBuilder where = new StringBuilder("lower(email) = :email and status = 'pending' and expiresAt > :now"
-                + " and workspaceId in (select w.id from Workspace w where w.status not in ('deleting', 'deleted'))");
-        Map<String, Object> params = new HashMap<>();
-        params.put("email", p.email().toLowerCase());
-        params.put("now", now);
-        return Panache.withSession(() -> page("invitations:pending", where, params, new ListQuery(null, limit, cursor),
-                now));
+        String scope = "invitations:pending";
+        return Panache.withSession(() -> queries.pendingFor(p.email(), now, after(cursor, scope), limit))
+                .map(rows -> page(rows, scope, limit, now));
     }
 
-    private Uni<Page<InvitationView>> page(String scope, StringBuilder where, Map<String, Object> params,
-            ListQuery query, Instant now) {
-        if (query.cursor() != null) {
-            List<String> after = Paging.decode(query.cursor(), scope, 2);
-            where.append(" and (createdAt < :after or (createdAt = :after and id < :afterId))");
-            params.put("after", Paging.instant(after.get(0)));
-            params.put("afterId", after.get(1));
+    private static InvitationQueries.After after(String cursor, String scope) {
+        if (cursor == null) {
+            return null;
         }
-        return Invitation.<Invitation>find(where + " order by createdAt desc, id desc", params)
-                .range(0, query.limit()).list()
-                .map(rows -> {
-                    List<InvitationView> views = new ArrayList<>(rows.size());
-                    rows.forEach(i -> views.add(InvitationMapper.view(i, now)));
-                    return Page.of(views, query.limit(),
-                            last -> Paging.encode(scope, last.createdAt().toString(), last.id()));
-                });
+        List<String> after = Paging.decode(cursor, scope, 2);
+        return new InvitationQueries.After(Paging.instant(after.get(0)), after.get(1));
+    }
+
+    private static Page<InvitationView> page(List<Invitation> rows, String scope, int limit, Instant now) {
+        List<InvitationView> views = new ArrayList<>(rows.size());
+        rows.forEach(i -> views.add(InvitationMapper.view(i, now)));
+        return Page.of(views, limit, last -> Paging.encode(scope, last.createdAt().toString(), last.id()));
     }
 
     public Uni<Versioned<InvitationView>> get(Caller caller, String workspaceId, String invitationId) {

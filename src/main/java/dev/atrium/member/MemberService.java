@@ -57,9 +57,11 @@ public class MemberService {
     private final ETags etags;
     private final ApiKeyService apiKeys;
     private final Memberships memberships;
+    private final MemberQueries queries;
 
     public MemberService(Cells cells, Access access, EventLog events, Idempotency idempotency, ETags etags,
-            ApiKeyService apiKeys, Memberships memberships) {
+            ApiKeyService apiKeys, Memberships memberships, MemberQueries queries) {
+        this.queries = queries;
         this.apiKeys = apiKeys;
         this.memberships = memberships;
         this.cells = cells;
@@ -83,24 +85,9 @@ public class MemberService {
         String scope = "members:" + workspaceId + ":" + (query.role() == null ? "" : query.role());
         return Panache.withSession(() -> access.workspace(caller, workspaceId, Permission.MEMBERS_READ)
                 .flatMap(g -> {
-                    List<Object> params = new ArrayList<>(List.of(workspaceId));
-                    StringBuilder q = new StringBuilder("workspaceId = ?1");
-                    if (query.role() != null) {
-                        params.add(query.role());
-                        q.append(" and role = ?").append(params.size());
-                    }
-                    if (query.cursor() != null) {
-                        List<String> after = Paging.decode(query.cursor(), scope, 2);
-                        params.add(Paging.instant(after.get(0)));
-                        int at = params.size();
-                        params.add(after.get(1));
-                        int id = params.size();
-                        q.append(" and (joinedAt < ?").append(at).append(" or (joinedAt = ?").append(at)
-                                .append(" and id < ?").append(id).append("))");
-                    }
-                    q.append(" order by joinedAt desc, id desc");
-                    return WorkspaceMember.<WorkspaceMember>find(q.toString(), params.toArray())
-                            .range(0, query.limit()) /* inclusive: limit + 1 rows */.list();
+                    List<String> after = query.cursor() == null ? null : Paging.decode(query.cursor(), scope, 2);
+                    return queries.page(workspaceId, query.role(), after == null ? null : Paging.instant(after.get(0)),
+                            after == null ? null : after.get(1), query.limit());
                 })
                 .map(rows -> Page.of(rows.stream().map(MemberMapper::view).toList(), query.limit(),
                         last -> Paging.encode(scope, last.joinedAt().toString(), last.id()))));

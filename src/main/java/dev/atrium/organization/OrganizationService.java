@@ -57,8 +57,11 @@ public class OrganizationService {
     private final ETags etags;
     private final PeerClient peers;
 
+    private final OrganizationQueries queries;
+
     public OrganizationService(Cells cells, Access access, EventLog events, Idempotency idempotency,
-            ObjectMapper json, ETags etags, PeerClient peers) {
+            ObjectMapper json, ETags etags, PeerClient peers, OrganizationQueries queries) {
+        this.queries = queries;
         this.etags = etags;
         this.peers = peers;
         this.cells = cells;
@@ -207,28 +210,16 @@ public class OrganizationService {
     public Uni<Page<OrganizationView>> listMine(Caller caller, int limit, String cursor) {
         Principal p = caller.principal();
         Uni<Void> personal = p.isUser() ? ensurePersonal(caller).replaceWithVoid() : Uni.createFrom().voidItem();
-        return personal.chain(() -> Panache.withSession(() -> {
-            List<String> after = cursor == null ? null : Paging.decode(cursor, "orgs", 1);
-            // Only this cell's own organizations: references to organizations homed elsewhere are not listed here.
-            StringBuilder q = new StringBuilder("from Organization o where o.homeRegion = ?1");
-            List<Object> params = new ArrayList<>();
-            params.add(cells.region());
-            if (p.isUser() && !p.platformAdmin()) {
-                params.add(p.id());
-                q.append(" and exists (select 1 from OrganizationMember m where m.organizationId = o.id and m.userId = ?")
-                        .append(params.size()).append(")");
-            } else if (p.isService() && !p.hasScope(Principal.SCOPE_WORKSPACES_READ)) {
-                return Uni.createFrom().item(new Page<OrganizationView>(List.of(), null));
-            }
-            if (after != null) {
-                params.add(after.get(0));
-                q.append(" and o.id < ?").append(params.size());
-            }
-            q.append(" order by o.id desc");
-            return Organization.<Organization>find(q.toString(), params.toArray()).range(0, limit) /* inclusive: limit + 1 rows */.list()
-                    .map(rows -> Page.of(rows.stream().map(OrganizationMapper::view).toList(), limit,
-                            v -> Paging.encode("orgs", v.id())));
-        }));
+        if (p.isService() && !p.hasScope(Principal.SCOPE_WORKSPACES_READ)) {
+            return Uni.createFrom().item(new Page<>(List.of(), null));
+        }
+        // A platform admin and a service with read scope see every organization of this cell; a user their own.
+        String member = p.isUser() && !p.platformAdmin() ? p.id() : null;
+        List<String> after = cursor == null ? null : Paging.decode(cursor, "orgs", 1);
+        return personal.chain(() -> Panache.withSession(() -> queries.page(cells.region(), member,
+                after == null ? null : after.get(0), limit)))
+                .map(rows -> Page.of(rows.stream().map(OrganizationMapper::view).toList(), limit,
+                        v -> Paging.encode("orgs", v.id())));
     }
 
     @WithSession
@@ -276,9 +267,7 @@ public class OrganizationService {
     public Uni<Page<OrganizationMemberView>> listMembers(Caller caller, String id, int limit, String cursor) {
         return access.organization(caller, id, OrgPermission.READ).flatMap(g -> {
             List<String> after = cursor == null ? null : Paging.decode(cursor, "org-members:" + id, 1);
-            String q = "organizationId = ?1" + (after != null ? " and userId > ?2" : "") + " order by userId";
-            Object[] params = after != null ? new Object[] { id, after.get(0) } : new Object[] { id };
-            return OrganizationMember.<OrganizationMember>find(q, params).range(0, limit) /* inclusive: limit + 1 rows */.list()
+            return queries.members(id, after == null ? null : after.get(0), limit)
                     .map(rows -> Page.of(rows.stream().map(OrganizationMapper::view).toList(), limit,
                             v -> Paging.encode("org-members:" + id, v.userId())));
         });
