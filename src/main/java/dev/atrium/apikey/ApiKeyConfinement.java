@@ -2,9 +2,9 @@ package dev.atrium.apikey;
 
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
-import dev.atrium.common.problem.ApiException;
 import dev.atrium.access.AcceptsApiKeys;
 import dev.atrium.access.Access;
+import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.security.Principal;
 import io.quarkus.security.identity.CurrentIdentityAssociation;
 import io.smallrye.mutiny.Uni;

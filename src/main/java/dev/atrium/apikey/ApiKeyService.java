@@ -6,11 +6,14 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.function.Function;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 
+import dev.atrium.access.Access;
+import dev.atrium.access.Permission;
+import dev.atrium.access.WorkspaceRef;
 import dev.atrium.apikey.dto.ApiKeySecretView;
 import dev.atrium.apikey.dto.ApiKeyView;
 import dev.atrium.apikey.dto.CreateApiKeyRequest;
@@ -24,16 +27,13 @@ import dev.atrium.common.paging.Page;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.problem.Violations;
-import dev.atrium.access.Access;
-import dev.atrium.access.WorkspaceRef;
 import dev.atrium.common.security.Caller;
-import dev.atrium.access.Permission;
 import dev.atrium.common.security.Role;
 import dev.atrium.common.text.Text;
 import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.ETags;
-import dev.atrium.common.web.Versioned;
 import dev.atrium.common.web.Reply;
+import dev.atrium.common.web.Versioned;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.plan.Plans;
 import io.quarkus.hibernate.reactive.panache.Panache;
@@ -51,7 +51,6 @@ public class ApiKeyService {
     /** The key scopes of the contract; each is also the wire name of the permission it grants. */
     public static final List<String> SCOPES = List.of("workspace:read", "workspace:update", "members:read",
             "billing:read", "audit:read", "export:read", "usage:read");
-    public static final int MAX_GRACE_SECONDS = 7 * 24 * 3600;
 
     private final Access access;
     private final Cells cells;
@@ -187,8 +186,8 @@ public class ApiKeyService {
             RotateApiKeyRequest body, String idempotencyKey, Function<ApiKeySecretView, Reply> reply) {
         RotateApiKeyRequest req = body != null ? body : new RotateApiKeyRequest(null);
         int grace = req.graceSeconds() == null ? 0 : req.graceSeconds();
-        if (grace < 0 || grace > MAX_GRACE_SECONDS) {
-            throw ApiException.validation("grace_seconds", "from 0 to " + MAX_GRACE_SECONDS);
+        if (grace < 0 || grace > RotateApiKeyRequest.MAX_GRACE_SECONDS) {
+            throw ApiException.validation("grace_seconds", "from 0 to " + RotateApiKeyRequest.MAX_GRACE_SECONDS);
         }
         return idempotency.run(caller, idempotencyKey, Map.of("grace_seconds", grace),
                 () -> access.workspace(caller, workspaceId, Permission.API_KEYS_WRITE), () -> access

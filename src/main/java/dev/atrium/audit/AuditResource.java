@@ -8,11 +8,11 @@ import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
-import dev.atrium.audit.dto.EventView;
-import dev.atrium.common.web.Lists;
-import dev.atrium.common.paging.Paging;
 import dev.atrium.access.AcceptsApiKeys;
+import dev.atrium.audit.dto.EventView;
+import dev.atrium.common.paging.Paging;
 import dev.atrium.common.security.Callers;
+import dev.atrium.common.web.Lists;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.GET;

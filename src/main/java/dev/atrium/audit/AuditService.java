@@ -5,13 +5,13 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 
+import dev.atrium.access.Access;
+import dev.atrium.access.Permission;
 import dev.atrium.audit.dto.EventView;
 import dev.atrium.common.paging.Page;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.common.problem.ApiException;
-import dev.atrium.access.Access;
 import dev.atrium.common.security.Caller;
-import dev.atrium.access.Permission;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -13,8 +13,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.atrium.access.Access;
-import dev.atrium.common.security.Caller;
 import dev.atrium.access.Permission;
+import dev.atrium.common.security.Caller;
 import dev.atrium.common.time.Clock;
 import dev.atrium.export.ExportFormat.Entity;
 import dev.atrium.organization.Organization;

@@ -12,19 +12,19 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import dev.atrium.common.web.Versioned;
-import dev.atrium.common.web.Lists;
-import dev.atrium.common.paging.Paging;
 import dev.atrium.access.AcceptsApiKeys;
+import dev.atrium.common.paging.Paging;
 import dev.atrium.common.security.Callers;
 import dev.atrium.common.web.ETags;
+import dev.atrium.common.web.Lists;
+import dev.atrium.common.web.Replies;
+import dev.atrium.common.web.Versioned;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.member.dto.MemberView;
 import dev.atrium.member.dto.MyMembershipView;
 import dev.atrium.member.dto.OwnershipTransferView;
 import dev.atrium.member.dto.TransferOwnershipRequest;
 import dev.atrium.member.dto.UpdateMemberRequest;
-import dev.atrium.common.web.Replies;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;

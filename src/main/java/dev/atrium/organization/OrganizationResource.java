@@ -10,17 +10,17 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import dev.atrium.common.web.Lists;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.common.security.Callers;
 import dev.atrium.common.web.ETags;
+import dev.atrium.common.web.Lists;
+import dev.atrium.common.web.Replies;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.organization.dto.CreateOrganizationRequest;
 import dev.atrium.organization.dto.OrganizationMemberView;
 import dev.atrium.organization.dto.OrganizationView;
 import dev.atrium.organization.dto.PutOrganizationMemberRequest;
 import dev.atrium.organization.dto.UpdateOrganizationRequest;
-import dev.atrium.common.web.Replies;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;

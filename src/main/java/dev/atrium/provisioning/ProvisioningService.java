@@ -4,12 +4,12 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.function.Function;
 
-import dev.atrium.cell.Cells;
-import dev.atrium.common.problem.ApiException;
 import dev.atrium.access.Access;
-import dev.atrium.common.security.Caller;
 import dev.atrium.access.Permission;
+import dev.atrium.cell.Cells;
 import dev.atrium.common.db.Tx;
+import dev.atrium.common.problem.ApiException;
+import dev.atrium.common.security.Caller;
 import dev.atrium.common.web.Reply;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.provisioning.dto.ProvisioningRunView;

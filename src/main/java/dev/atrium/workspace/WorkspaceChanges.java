@@ -2,8 +2,8 @@ package dev.atrium.workspace;
 
 import java.util.function.Function;
 
-import dev.atrium.common.db.Locks;
 import dev.atrium.audit.EventLog;
+import dev.atrium.common.db.Locks;
 import dev.atrium.common.security.Actor;
 import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.ETags;

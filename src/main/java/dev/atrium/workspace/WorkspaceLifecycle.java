@@ -6,13 +6,13 @@ import java.util.function.Function;
 
 import org.jboss.logging.Logger;
 
+import dev.atrium.access.Access;
+import dev.atrium.access.Permission;
 import dev.atrium.audit.EventLog;
 import dev.atrium.common.db.Tx;
 import dev.atrium.common.problem.ApiException;
-import dev.atrium.access.Access;
 import dev.atrium.common.security.Actor;
 import dev.atrium.common.security.Caller;
-import dev.atrium.access.Permission;
 import dev.atrium.common.time.Clock;
 import dev.atrium.common.web.Reply;
 import dev.atrium.idempotency.Idempotency;

@@ -19,23 +19,23 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import dev.atrium.common.web.Versioned;
+import dev.atrium.access.AcceptsApiKeys;
 import dev.atrium.cell.FanOut;
-import dev.atrium.common.web.Lists;
 import dev.atrium.common.paging.Paging;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.problem.Violations;
-import dev.atrium.access.AcceptsApiKeys;
 import dev.atrium.common.security.Caller;
 import dev.atrium.common.security.Callers;
 import dev.atrium.common.text.Text;
 import dev.atrium.common.web.ETags;
+import dev.atrium.common.web.Lists;
 import dev.atrium.common.web.Replies;
 import dev.atrium.common.web.Reply;
+import dev.atrium.common.web.Versioned;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.provisioning.ProvisioningService;
-import dev.atrium.workspace.dto.EnvironmentView;
 import dev.atrium.workspace.dto.CreateWorkspaceRequest;
+import dev.atrium.workspace.dto.EnvironmentView;
 import dev.atrium.workspace.dto.StatusChangeRequest;
 import dev.atrium.workspace.dto.UpdateWorkspaceRequest;
 import dev.atrium.workspace.dto.WorkspaceView;

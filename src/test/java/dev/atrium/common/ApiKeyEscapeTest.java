@@ -16,8 +16,8 @@ import dev.atrium.common.EndpointSecurityTest.Endpoint;
 import dev.atrium.common.EndpointSecurityTest.Fixture;
 import dev.atrium.support.Db;
 import dev.atrium.support.RawHttp;
-import io.vertx.core.json.JsonObject;
 import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
 
 /**

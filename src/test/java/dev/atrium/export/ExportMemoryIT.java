@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import dev.atrium.it.PackagedCell;
 import dev.atrium.it.CellDatabase;
+import dev.atrium.it.PackagedCell;
 import dev.atrium.it.TrustedKey;
 import dev.atrium.support.Tokens;
 

@@ -1,10 +1,11 @@
 package dev.atrium.apikey.dto;
 
-import dev.atrium.common.text.Text;
 import java.time.Instant;
 import java.util.List;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+import dev.atrium.common.text.Text;
 
 @Schema(name = "CreateApiKeyRequest")
 public record CreateApiKeyRequest(

@@ -1,10 +1,11 @@
 package dev.atrium.apikey.dto;
 
-import dev.atrium.common.text.Text;
 import java.time.Instant;
 import java.util.List;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+import dev.atrium.common.text.Text;
 
 /** PUT replaces the editable fields: an absent {@code expires_at} means the key does not expire. */
 @Schema(name = "UpdateApiKeyRequest")

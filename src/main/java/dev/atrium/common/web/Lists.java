@@ -3,7 +3,6 @@ package dev.atrium.common.web;
 import java.util.List;
 
 import dev.atrium.common.paging.Paging;
-
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
 

@@ -1,8 +1,9 @@
 package dev.atrium.organization.dto;
 
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
 import dev.atrium.common.Slugs;
 import dev.atrium.common.text.Text;
-import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** Documents the merge patch body; the service reads the raw JSON object so absent and null differ. */
 @Schema(name = "UpdateOrganizationRequest")

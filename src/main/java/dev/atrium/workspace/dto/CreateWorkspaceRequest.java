@@ -1,11 +1,12 @@
 package dev.atrium.workspace.dto;
 
-import dev.atrium.workspace.WorkspaceLimits;
-import dev.atrium.common.text.Text;
-import dev.atrium.common.Slugs;
 import java.util.Map;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+import dev.atrium.common.Slugs;
+import dev.atrium.common.text.Text;
+import dev.atrium.workspace.WorkspaceLimits;
 
 @Schema(name = "CreateWorkspaceRequest")
 public record CreateWorkspaceRequest(

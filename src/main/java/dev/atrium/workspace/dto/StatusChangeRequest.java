@@ -1,7 +1,8 @@
 package dev.atrium.workspace.dto;
 
-import dev.atrium.workspace.WorkspaceLimits;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+import dev.atrium.workspace.WorkspaceLimits;
 
 @Schema(name = "StatusChangeRequest")
 public record StatusChangeRequest(@Schema(required = true, enumeration = { "frozen", "active" }) String status,

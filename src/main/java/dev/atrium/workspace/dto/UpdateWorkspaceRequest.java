@@ -1,10 +1,11 @@
 package dev.atrium.workspace.dto;
 
-import dev.atrium.workspace.WorkspaceLimits;
-import dev.atrium.common.text.Text;
 import java.util.Map;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+import dev.atrium.common.text.Text;
+import dev.atrium.workspace.WorkspaceLimits;
 
 /** Documents the merge patch; the service reads the raw object so that absent and null differ (RFC 7396). */
 @Schema(name = "UpdateWorkspaceRequest")
