@@ -61,45 +61,63 @@ public class Access {
     }
 
     public Uni<WorkspaceGrant> workspace(Caller caller, String workspaceId, Permission permission) {
+        requireInReach(caller, workspaceId);
+        String member = memberOf(caller.principal());
+        return workspaces.workspace(workspaceId).flatMap(ws -> ws == null || member == null
+                ? Uni.createFrom().item(() -> decideWorkspace(caller, ws, null, permission))
+                : memberships.workspaceRole(ws.id(), member).map(role -> decideWorkspace(caller, ws, role, permission)));
+    }
+
+    /**
+     * What can be decided before anything is read: an API key's other workspaces are out of reach (404), a workspace
+     * of another cell is there (307).
+     */
+    public void requireInReach(Caller caller, String workspaceId) {
         Principal p = caller.principal();
         if (p.isApiKey() && !p.workspaceId().equals(workspaceId)) {
-            return Uni.createFrom().failure(ApiException.notFound());
+            throw ApiException.notFound();
         }
         cells.requireLocal(workspaceId, "ws", caller.pathAndQuery());
-        return workspaces.workspace(workspaceId).flatMap(ws -> {
-            if (ws == null) {
-                return Uni.createFrom().failure(ApiException.notFound());
-            }
-            if (p.isApiKey()) {
-                return apiKey(p, ws, permission);
-            }
-            return roleIn(caller.principal(), ws).map(role -> {
-                decide(caller.principal(), role, permission.grantedTo(role), permission.serviceScope());
-                return new WorkspaceGrant(ws, role);
-            });
-        });
+    }
+
+    /** Whose workspace role decides for {@code p}: a user's own, an API key's holder's; a service has none. */
+    public static String memberOf(Principal p) {
+        return p.isUser() ? p.id() : p.isApiKey() ? p.holderUserId() : null;
+    }
+
+    /**
+     * Decides on a workspace read together with the role {@link #memberOf} the caller holds in it (one query of the
+     * caller's; {@code null} workspace: none of that id), without touching the database.
+     */
+    public WorkspaceGrant decideWorkspace(Caller caller, WorkspaceRef ws, Role role, Permission permission) {
+        Principal p = caller.principal();
+        if (ws == null || (p.isApiKey() && !p.workspaceId().equals(ws.id()))) {
+            throw ApiException.notFound();
+        }
+        if (p.isApiKey()) {
+            decideKey(p, ws, role, permission);
+        } else {
+            decide(p, role, permission.grantedTo(role), permission.serviceScope());
+        }
+        return new WorkspaceGrant(ws, role);
     }
 
     /**
      * An API key may do what its scopes name, what its holder's current role allows, and nothing session-only, on
      * a plan with API access. Scopes and role are checked on every call, so a demotion shrinks every key at once.
      */
-    private Uni<WorkspaceGrant> apiKey(Principal key, WorkspaceRef ws, Permission permission) {
+    private void decideKey(Principal key, WorkspaceRef ws, Role holderRole, Permission permission) {
         String scope = keyScope(permission);
         if (scope == null) {
-            return Uni.createFrom().failure(apiKeyNotAllowed());
+            throw apiKeyNotAllowed();
         }
         plans.requireApiAccess(ws.plan());
         if (!key.scopes().contains(scope)) {
-            return Uni.createFrom().failure(ApiException.forbidden("The API key lacks the '" + scope + "' scope."));
+            throw ApiException.forbidden("The API key lacks the '" + scope + "' scope.");
         }
-        return memberships.workspaceRole(ws.id(), key.holderUserId())
-                .map(role -> {
-                    if (!permission.grantedTo(role)) {
-                        throw ApiException.forbidden("The API key's holder no longer holds this permission.");
-                    }
-                    return new WorkspaceGrant(ws, role);
-                });
+        if (!permission.grantedTo(holderRole)) {
+            throw ApiException.forbidden("The API key's holder no longer holds this permission.");
+        }
     }
 
     /** The key scope that grants a permission to an API key; {@code null}: keys can never have it. */

@@ -2,7 +2,6 @@ package dev.atrium.audit;
 
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.List;
 
 import dev.atrium.access.Access;

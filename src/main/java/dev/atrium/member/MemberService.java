@@ -1,7 +1,5 @@
 package dev.atrium.member;
 
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;

@@ -3,7 +3,7 @@ package dev.atrium.workspace;
 import java.util.List;
 
 import dev.atrium.common.time.Clock;
-import dev.atrium.member.WorkspaceMember;
+import dev.atrium.member.Memberships;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -16,6 +16,12 @@ import jakarta.enterprise.context.ApplicationScoped;
  */
 @ApplicationScoped
 public class AccessRelationships {
+
+    private final Memberships memberships;
+
+    public AccessRelationships(Memberships memberships) {
+        this.memberships = memberships;
+    }
 
     public record Tuple(String resourceType, String resourceId, String relation, String subjectType,
             String subjectId) {
@@ -30,13 +36,9 @@ public class AccessRelationships {
 
     /** Writes the workspace's relationships for its current owner, in the caller's transaction. */
     public Uni<Void> writeOwner(Workspace ws) {
-        return WorkspaceMember.<WorkspaceMember>find("workspaceId = ?1 and role = 'owner'", ws.id)
-                .<WorkspaceMember>firstResult().flatMap(owner -> {
-                    if (owner == null) {
-                        return Uni.createFrom().failure(new IllegalStateException("the workspace has no owner"));
-                    }
-                    return write(ws.id, forWorkspace(ws, owner.userId));
-                });
+        return memberships.owner(ws.id).flatMap(owner -> owner == null
+                ? Uni.createFrom().failure(new IllegalStateException("the workspace has no owner"))
+                : write(ws.id, forWorkspace(ws, owner.userId)));
     }
 
     /** Writes the tuples in the caller's transaction; tuples already present are left as they are. */

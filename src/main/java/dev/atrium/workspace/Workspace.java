@@ -115,9 +115,6 @@ public class Workspace extends PanacheEntityBase implements WorkspaceRef {
 
     @Override
     public void requireNotDeleted() {
-        WorkspaceStatus status = WorkspaceStatus.of(this.status);
-        if (status == WorkspaceStatus.DELETING || status == WorkspaceStatus.DELETED) {
-            WorkspaceStatus.requireWritable(this);
-        }
+        WorkspaceStatus.requireNotDeleted(status, frozenReason);
     }
 }

@@ -22,7 +22,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.atrium.access.AcceptsApiKeys;
 import dev.atrium.cell.FanOut;
 import dev.atrium.common.paging.Paging;
-import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.problem.Violations;
 import dev.atrium.common.security.Caller;
 import dev.atrium.common.security.Callers;

@@ -8,9 +8,6 @@ import static dev.atrium.workspace.WorkspaceLimits.METADATA_VALUE_MAX;
 import static dev.atrium.workspace.WorkspaceLimits.POOLED_SEATS_MAX;
 import static dev.atrium.workspace.WorkspaceLimits.REGION_MAX;
 
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,7 +41,6 @@ import dev.atrium.common.security.Principal;
 import dev.atrium.common.security.Role;
 import dev.atrium.common.text.Text;
 import dev.atrium.common.time.Clock;
-import dev.atrium.common.web.ETags;
 import dev.atrium.common.web.Reply;
 import dev.atrium.common.web.Versioned;
 import dev.atrium.idempotency.Idempotency;
@@ -85,14 +81,16 @@ public class WorkspaceService {
     private final Seats seats;
     private final Memberships memberships;
     private final WorkspaceChanges changes;
+    private final WorkspaceQueries queries;
     private final PeerClient peers;
     private final FanOut fanOut;
 
     public WorkspaceService(Cells cells, Access access, EventLog events, Idempotency idempotency, ObjectMapper json,
             OrganizationService organizations, ProvisioningService provisioning, Plans plans,
             MeterRegistry metrics, Seats seats, PeerClient peers, FanOut fanOut, Memberships memberships,
-            WorkspaceChanges changes) {
+            WorkspaceChanges changes, WorkspaceQueries queries) {
         this.changes = changes;
+        this.queries = queries;
         this.seats = seats;
         this.memberships = memberships;
         this.peers = peers;
@@ -341,10 +339,17 @@ public class WorkspaceService {
                 : Organization.<Organization>findById(ws.organizationId).map(org -> found(ws, org)));
     }
 
+    /**
+     * One statement: the workspace with its organization's name and the caller's role (an API key's holder's), on
+     * which authorization decides; nothing else is read.
+     */
     public Uni<Versioned<WorkspaceView>> get(Caller caller, String id) {
-        return Panache.withSession(() -> access.workspace(caller, id, Permission.WORKSPACE_READ)
-                .flatMap(g -> Organization.<Organization>findById(g.workspace().organizationId())
-                        .map(org -> found(Workspace.of(g.workspace()), org))));
+        access.requireInReach(caller, id);
+        return queries.read(id, Access.memberOf(caller.principal()))
+                .map(row -> {
+                    access.decideWorkspace(caller, row, row == null ? null : row.role(), Permission.WORKSPACE_READ);
+                    return row.versioned();
+                });
     }
 
     /**
@@ -352,7 +357,11 @@ public class WorkspaceService {
      * bumps its version: the pair of versions is a strong validator without serializing and hashing the body.
      */
     static String etag(Workspace ws, Organization org) {
-        return "\"" + ws.version + "." + org.version + "\"";
+        return etag(ws.version, org.version);
+    }
+
+    static String etag(long workspaceVersion, long organizationVersion) {
+        return "\"" + workspaceVersion + "." + organizationVersion + "\"";
     }
 
     private static Versioned<WorkspaceView> found(Workspace ws, Organization org) {
@@ -370,68 +379,23 @@ public class WorkspaceService {
                 ? Panache.withSession(() -> access.organization(caller, query.organizationId(), OrgPermission.READ))
                         .replaceWithVoid()
                 : Uni.createFrom().voidItem();
-        return gate.chain(() -> Panache.withSession(() -> {
-            StringBuilder sql = new StringBuilder("select w.* from workspaces w where true");
-            Map<String, Object> params = new HashMap<>();
-            if (!wholeOrganization && p.isUser()) {
-                sql.append(" and exists (select 1 from workspace_members m where m.workspace_id = w.id"
-                        + " and m.user_id = :user)");
-                params.put("user", p.id());
-            } else if (!wholeOrganization && !p.hasScope(Principal.SCOPE_WORKSPACES_READ)) {
-                return Uni.createFrom().item(new Page<WorkspaceView>(List.of(), null));
-            }
-            if (query.organizationId() != null) {
-                sql.append(" and w.organization_id = :org");
-                params.put("org", query.organizationId());
-            }
-            if (query.status() != null) {
-                sql.append(" and w.status = :status");
-                params.put("status", query.status());
-            } else {
-                sql.append(" and w.status <> 'deleted'");
-            }
-            if (query.archived() != null) {
-                sql.append(query.archived() ? " and w.status = 'archived'" : " and w.status <> 'archived'");
-            }
-            if (query.region() != null) {
-                sql.append(" and w.region = :region");
-                params.put("region", query.region());
-            }
-            if (query.q() != null) {
-                sql.append(" and lower(w.name) like :q");
-                params.put("q", query.q().toLowerCase().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                        + "%");
-            }
-            int m = 0;
-            for (Map.Entry<String, String> e : query.metadata().entrySet()) {
-                sql.append(" and w.metadata @> jsonb_build_object(cast(:mk").append(m).append(" as text), cast(:mv")
-                        .append(m).append(" as text))");
-                params.put("mk" + m, e.getKey());
-                params.put("mv" + m, e.getValue());
-                m++;
-            }
-            String sort = query.sort();
-            boolean byName = sort.endsWith("name");
-            boolean desc = sort.startsWith("-");
-            String column = byName ? "w.name" : "w.created_at";
-            String op = desc ? "<" : ">";
-            if (query.cursor() != null) {
-                List<String> after = Paging.decode(query.cursor(), "workspaces:" + sort, 2);
-                sql.append(" and (").append(column).append(", w.id) ").append(op).append(" (:after, :afterId)");
-                params.put("after", byName ? after.get(0) : Paging.instant(after.get(0)));
-                params.put("afterId", after.get(1));
-            }
-            String dir = desc ? " desc" : " asc";
-            sql.append(" order by ").append(column).append(dir).append(", w.id").append(dir)
-                    .append(" limit ").append(query.limit() + 1);
-            return Panache.getSession().chain(s -> {
-                var nq = s.createNativeQuery(sql.toString(), Workspace.class);
-                params.forEach(nq::setParameter);
-                return nq.getResultList();
-            }).flatMap(rows -> withOrganizationNames(rows)).map(views -> Page.of(views, query.limit(),
-                    last -> Paging.encode("workspaces:" + sort,
-                            byName ? last.name() : last.createdAt().toString(), last.id())));
-        }));
+        String member = null;
+        if (!wholeOrganization && p.isUser()) {
+            member = p.id();
+        } else if (!wholeOrganization && !p.hasScope(Principal.SCOPE_WORKSPACES_READ)) {
+            return gate.replaceWith(new Page<>(List.of(), null));
+        }
+        String sort = query.sort();
+        boolean byName = sort.endsWith("name");
+        List<String> after = query.cursor() == null ? null : Paging.decode(query.cursor(), "workspaces:" + sort, 2);
+        WorkspaceQueries.Filter filter = new WorkspaceQueries.Filter(member, query.organizationId(), query.status(),
+                query.archived(), query.region(), query.q(), query.metadata(), sort,
+                after == null ? null : byName ? after.get(0) : WorkspaceQueries.timestamp(Paging.instant(after.get(0))),
+                after == null ? null : after.get(1), query.limit());
+        return gate.chain(() -> queries.page(filter))
+                .map(rows -> Page.of(rows.stream().map(WorkspaceRow::view).toList(), query.limit(),
+                        last -> Paging.encode("workspaces:" + sort,
+                                byName ? last.name() : last.createdAt().toString(), last.id())));
     }
 
     /**
@@ -463,22 +427,6 @@ public class WorkspaceService {
                 false).map(page -> new PeerClient.PeerPage(
                         page.items().stream().map(v -> (JsonNode) json.valueToTree(v)).toList(), page.nextCursor())),
                 filters, query.sort(), query.limit(), query.cursor(), query.region(), forward);
-    }
-
-
-    private Uni<List<WorkspaceView>> withOrganizationNames(List<Workspace> rows) {
-        if (rows.isEmpty()) {
-            return Uni.createFrom().item(List.of());
-        }
-        Set<String> orgIds = new HashSet<>();
-        rows.forEach(w -> orgIds.add(w.organizationId));
-        return Organization.<Organization>list("id in ?1", orgIds).map(orgs -> {
-            Map<String, String> names = new HashMap<>();
-            orgs.forEach(o -> names.put(o.id, o.name));
-            List<WorkspaceView> out = new ArrayList<>(rows.size());
-            rows.forEach(w -> out.add(WorkspaceMapper.view(w, names.get(w.organizationId))));
-            return out;
-        });
     }
 
     // ---------------------------------------------------------------- update

@@ -30,6 +30,10 @@ public enum WorkspaceStatus {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    public boolean is(String wire) {
+        return wire().equals(wire);
+    }
+
     public static WorkspaceStatus of(String wire) {
         return valueOf(wire.toUpperCase(Locale.ROOT));
     }
@@ -56,19 +60,31 @@ public enum WorkspaceStatus {
         workspace.status = target.wire();
     }
 
+    /** Changes allowed while frozen or archived (members leaving, keys revoked) still need a live workspace. */
+    public static void requireNotDeleted(String status, String frozenReason) {
+        WorkspaceStatus current = of(status);
+        if (current == DELETING || current == DELETED) {
+            requireWritable(status, frozenReason);
+        }
+    }
+
     /**
      * Guards ordinary writes (PATCH, and later invites and keys): archived is 409, frozen is 423, a workspace being
      * deleted or deleted is 409 naming its status.
      */
     public static void requireWritable(Workspace workspace) {
-        switch (of(workspace.status)) {
+        requireWritable(workspace.status, workspace.frozenReason);
+    }
+
+    public static void requireWritable(String status, String frozenReason) {
+        switch (of(status)) {
             case ARCHIVED -> throw ApiException.conflict("workspace_archived",
                     "The workspace is archived; unarchive it first.");
             case FROZEN -> throw new ApiException(423, "workspace_frozen",
-                    "The workspace is frozen" + (workspace.frozenReason == null ? "." : ": " + workspace.frozenReason));
+                    "The workspace is frozen" + (frozenReason == null ? "." : ": " + frozenReason));
             case DELETING, DELETED -> throw new ApiException(409, "invalid_state_transition",
-                    "The workspace is " + workspace.status + "; restore it first.")
-                    .extension("current_status", workspace.status);
+                    "The workspace is " + status + "; restore it first.")
+                    .extension("current_status", status);
             default -> {
             }
         }
