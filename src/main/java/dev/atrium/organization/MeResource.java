@@ -12,7 +12,6 @@ import dev.atrium.access.Access;
 import dev.atrium.common.security.Caller;
 import dev.atrium.common.security.Callers;
 import dev.atrium.common.security.Principal;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.GET;
@@ -28,8 +27,10 @@ public class MeResource {
 
     private final Callers callers;
     private final OrganizationService organizations;
+    private final OrganizationQueries queries;
 
-    public MeResource(Callers callers, OrganizationService organizations) {
+    public MeResource(Callers callers, OrganizationService organizations, OrganizationQueries queries) {
+        this.queries = queries;
         this.callers = callers;
         this.organizations = organizations;
     }
@@ -56,16 +57,13 @@ public class MeResource {
             return Uni.createFrom().item(new MeView("principal", "service", p.id(), null, false, p.name(),
                     new TreeSet<>(p.scopes()), false, List.of()));
         }
-        return organizations.ensurePersonal(caller).chain(() -> Panache.withSession(() -> OrganizationMember
-                .<OrganizationMember>list("userId = ?1 order by organizationId", p.id())
-                .flatMap(members -> Organization.<Organization>list("id in ?1",
-                        members.stream().map(m -> m.organizationId).toList())
-                        .map(orgs -> members.stream().map(m -> {
-                            Organization o = orgs.stream().filter(x -> x.id.equals(m.organizationId)).findFirst()
-                                    .orElseThrow();
-                            return new Membership(o.id, o.name, m.role, o.personal);
-                        }).toList()))))
+        // One read; only a user without a personal organization yet (first use) costs a write and a second read.
+        return queries.membershipsOf(p.id())
+                .flatMap(list -> list.stream().anyMatch(OrganizationQueries.Membership::personal)
+                        || !organizations.personalOrganizationsLiveHere() ? Uni.createFrom().item(list)
+                                : organizations.ensurePersonal(caller).chain(() -> queries.membershipsOf(p.id())))
                 .map(list -> new MeView("principal", "user", p.id(), p.email(), p.emailVerified(), p.name(), Set.of(),
-                        p.platformAdmin(), list));
+                        p.platformAdmin(), list.stream()
+                                .map(m -> new Membership(m.id(), m.name(), m.role(), m.personal())).toList()));
     }
 }

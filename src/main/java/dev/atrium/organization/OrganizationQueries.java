@@ -4,6 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 
 /**
@@ -12,6 +15,30 @@ import jakarta.enterprise.context.ApplicationScoped;
  */
 @ApplicationScoped
 public class OrganizationQueries {
+
+    /** An organization a user belongs to, with their role in it. */
+    public record Membership(String id, String name, String role, boolean personal) {
+    }
+
+    private static final String MEMBERSHIPS = "select o.id, o.name, m.role, o.personal from organization_members m"
+            + " join organizations o on o.id = m.organization_id where m.user_id = $1 order by o.id";
+
+    private final Pool pool;
+
+    public OrganizationQueries(Pool pool) {
+        this.pool = pool;
+    }
+
+    /** Every organization {@code userId} belongs to, by id: one statement on the pool, no session needed. */
+    public Uni<List<Membership>> membershipsOf(String userId) {
+        return pool.preparedQuery(MEMBERSHIPS).execute(Tuple.of(userId)).map(rows -> {
+            List<Membership> out = new ArrayList<>(rows.size());
+            for (Row r : rows) {
+                out.add(new Membership(r.getString(0), r.getString(1), r.getString(2), r.getBoolean(3)));
+            }
+            return out;
+        });
+    }
 
     /**
      * This cell's own organizations (references to organizations homed elsewhere are never listed here), newest id

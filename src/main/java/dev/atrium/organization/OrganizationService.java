@@ -80,6 +80,24 @@ public class OrganizationService {
         return ensurePersonalFor(caller, p.id(), p.email(), p.name());
     }
 
+    /** Whether users' personal organizations live on this cell (the directory cell). */
+    public boolean personalOrganizationsLiveHere() {
+        return peers.isDirectory();
+    }
+
+    /** The constraint that keeps one personal organization per user (two first uses at once: one wins). */
+    public static final String PERSONAL_CONSTRAINT = "organizations_personal_owner_key";
+
+    /**
+     * {@code userId}'s personal organization, created on first use, in the caller's transaction (so a workspace
+     * create that needs it commits once). Two first uses at once: one fails on {@link #PERSONAL_CONSTRAINT}.
+     */
+    public Uni<Organization> personalInTransaction(Caller caller, String userId, String email, String name) {
+        return Organization.<Organization>find("personal = true and personalOwner = ?1", userId).firstResult()
+                .flatMap(existing -> existing != null ? Uni.createFrom().item(existing)
+                        : insert(caller, "Personal", null, true, new Owner(userId, email, name)));
+    }
+
     /** The personal organization of {@code userId}, for a service that creates a workspace on a user's behalf. */
     public Uni<Organization> ensurePersonalFor(Caller caller, String userId, String email, String name) {
         if (!peers.isDirectory()) {

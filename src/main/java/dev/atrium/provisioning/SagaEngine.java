@@ -275,12 +275,21 @@ public class SagaEngine {
                         return done.isEmpty() ? concludeFailed(run)
                                 : compensate(run, done.get()).flatMap(more -> more ? drive(runId) : none());
                     }
-                    Optional<ProvisioningStep> next = state.steps().stream()
-                            .filter(s -> !StepStatus.done(s.status)).findFirst();
-                    if (next.isEmpty()) {
+                    List<ProvisioningStep> left = state.steps().stream().filter(s -> !StepStatus.done(s.status))
+                            .toList();
+                    if (left.isEmpty()) {
                         return concludeSucceeded(run);
                     }
-                    return attempt(run, next.get()).flatMap(more -> more ? drive(runId) : none());
+                    List<ProvisioningStep> locals = new ArrayList<>();
+                    for (ProvisioningStep step : left) {
+                        if (kind(run.kind).step(step.name).external()) {
+                            break;
+                        }
+                        locals.add(step);
+                    }
+                    Uni<Boolean> attempt = locals.isEmpty() ? attempt(run, left.get(0))
+                            : attemptLocal(run, locals, locals.size() == left.size());
+                    return attempt.flatMap(more -> more ? drive(runId) : none());
                 });
     }
 
@@ -315,6 +324,53 @@ public class SagaEngine {
             timing.stop(stepTimer(run.kind, step.name, StepStatus.FAILED.wire()));
             return recordFailure(run, step, failure);
         });
+    }
+
+    /**
+     * Consecutive local steps in one transaction: their work and their records commit together, or not at all (a
+     * failure is the failing step's attempt; the others are redone with it). When they are the run's last steps the
+     * run ends in the same transaction: a run with nothing external costs one commit after its claim.
+     */
+    private Uni<Boolean> attemptLocal(ProvisioningRun run, List<ProvisioningStep> steps, boolean lastOfRun) {
+        ProvisioningStep[] current = new ProvisioningStep[1];
+        Timer.Sample[] currentTiming = new Timer.Sample[1];
+        List<Runnable> timings = new ArrayList<>();
+        var started = Clock.now();
+        return Panache.withTransaction(() -> {
+            Uni<Void> work = guard(run.id);
+            for (ProvisioningStep step : steps) {
+                work = work.chain(() -> {
+                    current[0] = step;
+                    Timer.Sample timing = Timer.start(metrics);
+                    currentTiming[0] = timing;
+                    return kind(run.kind).step(step.name).run(run, step)
+                            .call(status -> record(run.id, step.position, status, 1, started, null))
+                            .invoke(status -> timings.add(
+                                    () -> timing.stop(stepTimer(run.kind, step.name, status.wire()))))
+                            .replaceWithVoid();
+                });
+            }
+            return lastOfRun ? work.chain(() -> finish(run.id, RunStatus.SUCCEEDED, null)) : work;
+        }).map(v -> {
+            timings.forEach(Runnable::run);
+            if (lastOfRun) {
+                waiters.wake(run.id);
+                runs(run.kind, RunStatus.SUCCEEDED.wire()).increment();
+                return false;
+            }
+            return true;
+        })
+                .onFailure(LeaseLost.class).recoverWithUni(lost -> {
+                    LOG.warnf("provisioning run %s: %s; another instance carries on", run.id, lost.getMessage());
+                    return Uni.createFrom().item(false);
+                })
+                .onFailure().recoverWithUni(failure -> {
+                    ProvisioningStep failed = current[0] == null ? steps.get(0) : current[0];
+                    if (currentTiming[0] != null) {
+                        currentTiming[0].stop(stepTimer(run.kind, failed.name, StepStatus.FAILED.wire()));
+                    }
+                    return recordFailure(run, failed, failure);
+                });
     }
 
     /** A step done inside the database: its work and its record commit together, or not at all. */

@@ -129,22 +129,27 @@ public class WorkspaceService {
         if (p.isService() && !p.hasScope(Principal.SCOPE_WORKSPACES_WRITE)) {
             throw ApiException.forbidden("Creating workspaces needs the atrium:workspaces:write scope.");
         }
+        int[] attempts = { 0 };
         return targetOrganization(caller, req, organizationId)
                 .flatMap(target -> Uni.createFrom().deferred(() -> idempotency.run(caller, idempotencyKey, req,
                         Idempotency::checkedBefore, // the organization grant above is decided again on every attempt
-                        () -> insert(caller, req, target).invoke(created -> Tx.afterCommit(() -> {
+                        () -> insert(caller, req, target, attempts[0]++).invoke(created -> Tx.afterCommit(() -> {
                             metrics.counter("atrium.workspaces.created").increment();
                             provisioning.kick(created.runId());
                         })), reply))
-                        .onFailure(t -> req.slug() == null && DbErrors.isUniqueViolation(t, SLUG_CONSTRAINT)).retry()
+                        .onFailure(t -> (req.slug() == null && DbErrors.isUniqueViolation(t, SLUG_CONSTRAINT))
+                                || DbErrors.isUniqueViolation(t, OrganizationService.PERSONAL_CONSTRAINT)).retry()
                         .atMost(5)
                         .onFailure(t -> DbErrors.isUniqueViolation(t, SLUG_CONSTRAINT))
                         .transform(t -> ApiException.conflict("conflict", "The slug is taken in this organization.")
                                 .extension("field", "slug")));
     }
 
-    /** Where a create goes: an organization served here, or one homed in a peer cell as that cell described it. */
-    private record Target(String organizationId, RemoteOrganization remote) {
+    /**
+     * Where a create goes: an organization served here, one homed in a peer cell as that cell described it, or the
+     * personal organization of {@code personalOwner}, found or made in the create's own transaction.
+     */
+    private record Target(String organizationId, RemoteOrganization remote, Memberships.Joiner personalOwner) {
     }
 
     /**
@@ -159,10 +164,10 @@ public class WorkspaceService {
         if (organizationId != null) {
             Optional<String> home = cells.peerHomeOf(organizationId, "org");
             if (home.isEmpty()) {
-                return Uni.createFrom().item(new Target(organizationId, null));
+                return Uni.createFrom().item(new Target(organizationId, null, null));
             }
             return access.remoteOrganization(caller, home.get(), organizationId, OrgPermission.CREATE_WORKSPACE,
-                    peers.forward()).map(remote -> new Target(remote.id(), remote));
+                    peers.forward()).map(remote -> new Target(remote.id(), remote, null));
         }
         if (!peers.isDirectory()) {
             if (!p.isUser()) {
@@ -170,12 +175,11 @@ public class WorkspaceService {
                         + " live in region " + peers.directoryRegion());
             }
             return access.remotePersonalOrganization(caller, OrgPermission.CREATE_WORKSPACE, peers.forward())
-                    .map(remote -> new Target(remote.id(), remote));
+                    .map(remote -> new Target(remote.id(), remote, null));
         }
-        Uni<Organization> personal = p.isUser() ? organizations.ensurePersonal(caller)
-                : organizations.ensurePersonalFor(caller, req.owner().userId(), req.owner().email(),
-                        req.owner().name());
-        return personal.map(o -> new Target(o.id, null));
+        return Uni.createFrom().item(new Target(null, null, p.isUser()
+                ? new Memberships.Joiner(p.id(), p.email(), p.name())
+                : new Memberships.Joiner(req.owner().userId(), req.owner().email(), req.owner().name())));
     }
 
     private static String organizationOf(CreateWorkspaceRequest req, String pathOrganizationId) {
@@ -250,17 +254,26 @@ public class WorkspaceService {
         }
     }
 
-    private Uni<Created> insert(Caller caller, CreateWorkspaceRequest req, Target target) {
+    private Uni<Created> insert(Caller caller, CreateWorkspaceRequest req, Target target, int attempt) {
         Principal p = caller.principal();
         RemoteOrganization remote = target.remote();
-        Uni<Access.OrganizationGrant> granted = remote == null
-                ? access.organization(caller, target.organizationId(), OrgPermission.CREATE_WORKSPACE)
-                : organizations.reference(caller, remote).map(o -> new Access.OrganizationGrant(o, remote.role()));
+        Memberships.Joiner personal = target.personalOwner();
+        // A personal organization is its owner's: a user creating in their own, or a service with the write scope
+        // (checked before) creating in the owner's.
+        Uni<Access.OrganizationGrant> granted = personal != null
+                ? organizations.personalInTransaction(caller, personal.userId(), personal.email(), personal.name())
+                        .map(o -> new Access.OrganizationGrant(o, p.isUser() ? Role.OWNER : null))
+                : remote == null
+                        ? access.organization(caller, target.organizationId(), OrgPermission.CREATE_WORKSPACE)
+                        : organizations.reference(caller, remote)
+                                .map(o -> new Access.OrganizationGrant(o, remote.role()));
         return granted.flatMap(grant -> {
             Organization org = Organization.of(grant.organization());
             String name = req.name() == null ? "Untitled" : req.name();
+            // The name's own slug is tried first without a lookup; after a clash the retry looks for a free one.
+            String base = Slugs.fromName(name, "workspace");
             Uni<String> slug = req.slug() != null ? Uni.createFrom().item(req.slug())
-                    : freeSlug(org.id, Slugs.fromName(name, "workspace"));
+                    : attempt == 0 ? Uni.createFrom().item(base) : freeSlug(org.id, base);
             return slug.flatMap(s -> {
                 Workspace ws = new Workspace();
                 ws.id = cells.newId("ws");

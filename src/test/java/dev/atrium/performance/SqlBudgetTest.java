@@ -1,0 +1,98 @@
+package dev.atrium.performance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import java.util.function.Supplier;
+
+import org.junit.jupiter.api.Test;
+
+import dev.atrium.support.Api;
+import dev.atrium.support.Db;
+import dev.atrium.support.Tokens;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+
+/**
+ * The database cost of the hot paths, counted rather than timed, so a change that adds a round trip or a commit to
+ * one of them fails here. Statements are the pool's own count of requests sent (Micrometer's
+ * {@code postgresql.completed}); write transactions are the transaction ids PostgreSQL handed out meanwhile (a
+ * read-only transaction takes none). Nothing else writes while a test here runs: the test profile's timers are off.
+ */
+@QuarkusTest
+class SqlBudgetTest {
+
+    @Inject
+    MeterRegistry metrics;
+
+    @Inject
+    Db db;
+
+    record Cost(long statements, long writeTransactions) {
+    }
+
+    private double statements() {
+        return metrics.find("postgresql.completed").counters().stream().mapToDouble(Counter::count).sum();
+    }
+
+    private long nextXid() {
+        return db.rows("select pg_snapshot_xmax(pg_current_snapshot())::text::bigint").get(0).getLong(0);
+    }
+
+    /** What {@code call} cost; the counting queries themselves are taken out. */
+    private Cost cost(Runnable call) {
+        double before = statements();
+        long xidBefore = nextXid();
+        call.run();
+        long xidAfter = nextXid();
+        double after = statements();
+        return new Cost(Math.round(after - before) - 2, xidAfter - xidBefore);
+    }
+
+    @Test
+    void aWorkspaceReadIsOneStatementAndWritesNothing() {
+        String token = Tokens.user(Tokens.unique("budget"));
+        Object id = Api.activeWorkspace(token).get("id");
+        Api.as(token).get("/v1/workspaces/" + id).then().statusCode(200);
+        Cost read = cost(() -> Api.as(token).get("/v1/workspaces/" + id).then().statusCode(200));
+        assertEquals(new Cost(1, 0), read, "GET /v1/workspaces/{id}");
+        String key = Api.as(token).get("/v1/workspaces/" + id).header("ETag");
+        Cost notModified = cost(() -> Api.as(token).header("If-None-Match", key).get("/v1/workspaces/" + id).then()
+                .statusCode(304));
+        assertEquals(new Cost(1, 0), notModified, "GET with If-None-Match");
+    }
+
+    @Test
+    void listsAndTheCallerAreOneStatementEach() {
+        String token = Tokens.user(Tokens.unique("budget"));
+        Api.activeWorkspace(token);
+        Api.activeWorkspace(token);
+        Api.as(token).get("/v1/me").then().statusCode(200);
+        assertEquals(new Cost(1, 0), cost(() -> Api.as(token).get("/v1/workspaces?limit=100").then().statusCode(200)),
+                "GET /v1/workspaces");
+        assertEquals(new Cost(1, 0), cost(() -> Api.as(token).get("/v1/me").then().statusCode(200)), "GET /v1/me");
+        String service = Tokens.service("billing-service", "atrium:workspaces:read");
+        assertEquals(new Cost(1, 0), cost(() -> Api.as(service).get("/v1/workspaces?limit=100").then().statusCode(200)),
+                "GET /v1/workspaces as a service");
+    }
+
+    @Test
+    void aCreateCommitsOnceAndItsRunFewTimes() throws InterruptedException {
+        String token = Tokens.user(Tokens.unique("budget"));
+        Api.activeWorkspace(token); // the personal organization exists from now on
+        Supplier<Object> create = () -> Api.as(token).header("Prefer", "wait=10")
+                .body(Map.of("name", "Budget " + System.nanoTime())).post("/v1/workspaces").then().statusCode(201)
+                .extract().path("id");
+        create.get();
+        Cost created = cost(create::get);
+        // The create: organization and role, the workspace, its run and steps, two events, the owner, the join
+        // budget (9) in one transaction. Its run, with the test profile's dataplane: the claim, the environments,
+        // the dataplane call recorded before and after, then access and activation with the run's end (5); the
+        // waiting request reads the run when it arrives and when woken, and the workspace at the end (3).
+        assertTrue(created.statements() <= 9 + 32 + 3, "statements of a create until active: " + created);
+        assertEquals(6, created.writeTransactions(), "commits of a create until active: " + created);
+    }
+}
