@@ -2,6 +2,7 @@ package dev.atrium.provisioning;
 
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -336,6 +337,8 @@ public class SagaEngine {
         Timer.Sample[] currentTiming = new Timer.Sample[1];
         List<Runnable> timings = new ArrayList<>();
         var started = Clock.now();
+        List<Integer> positions = new ArrayList<>();
+        List<String> statuses = new ArrayList<>();
         return Panache.withTransaction(() -> {
             Uni<Void> work = guard(run.id);
             for (ProvisioningStep step : steps) {
@@ -344,12 +347,15 @@ public class SagaEngine {
                     Timer.Sample timing = Timer.start(metrics);
                     currentTiming[0] = timing;
                     return kind(run.kind).step(step.name).run(run, step)
-                            .call(status -> record(run.id, step.position, status, 1, started, null))
-                            .invoke(status -> timings.add(
-                                    () -> timing.stop(stepTimer(run.kind, step.name, status.wire()))))
+                            .invoke(status -> {
+                                positions.add(step.position);
+                                statuses.add(status.wire());
+                                timings.add(() -> timing.stop(stepTimer(run.kind, step.name, status.wire())));
+                            })
                             .replaceWithVoid();
                 });
             }
+            work = work.chain(() -> recordDone(run.id, positions, statuses, started));
             return lastOfRun ? work.chain(() -> finish(run.id, RunStatus.SUCCEEDED, null)) : work;
         }).map(v -> {
             timings.forEach(Runnable::run);
@@ -412,7 +418,21 @@ public class SagaEngine {
                 });
     }
 
-    private Uni<Void> record(String runId, int position, StepStatus status, int attempts, java.time.Instant started,
+    /** Records steps done in one attempt each (statuses succeeded or skipped), in one statement. */
+    private Uni<Void> recordDone(String runId, List<Integer> positions, List<String> statuses, Instant started) {
+        return Panache.getSession().chain(s -> s.createNativeQuery("""
+                update provisioning_steps p
+                   set status = d.status, attempts = p.attempts + 1, started_at = :started, finished_at = :finished,
+                       last_error = null
+                  from unnest(cast(:positions as int[]), cast(:statuses as text[])) as d(position, status)
+                 where p.run_id = :run and p.position = d.position""")
+                .setParameter("positions", positions.toArray(Integer[]::new))
+                .setParameter("statuses", statuses.toArray(String[]::new)).setParameter("started", started)
+                .setParameter("finished", Clock.now()).setParameter("run", runId).executeUpdate())
+                .replaceWithVoid();
+    }
+
+    private Uni<Void> record(String runId, int position, StepStatus status, int attempts, Instant started,
             String error) {
         boolean finished = status != StepStatus.RUNNING && status != StepStatus.PENDING;
         return Panache.getSession().chain(s -> s.createNativeQuery("""
@@ -531,12 +551,13 @@ public class SagaEngine {
     /** Ends the run; its commit notifies every instance's waiters ({@link RunWaiters}). */
     private Uni<Void> finish(String runId, RunStatus status, String error) {
         return Panache.getSession().chain(s -> s.createNativeQuery("""
-                update provisioning_runs set status = :status, error = :error, finished_at = :now, updated_at = :now,
-                       lease_owner = null, lease_until = null where id = :id""")
+                with ended as (
+                    update provisioning_runs set status = :status, error = :error, finished_at = :now,
+                           updated_at = :now, lease_owner = null, lease_until = null
+                     where id = :id returning id)
+                select cast(pg_notify(:channel, id) as text) from ended""")
                 .setParameter("status", status.wire()).setParameter("error", error).setParameter("now", Clock.now())
-                .setParameter("id", runId).executeUpdate()
-                .chain(() -> s.createNativeQuery("select cast(pg_notify(:channel, :id) as text)")
-                        .setParameter("channel", RunWaiters.CHANNEL).setParameter("id", runId).getSingleResult()))
+                .setParameter("id", runId).setParameter("channel", RunWaiters.CHANNEL).getResultList())
                 .replaceWithVoid();
     }
 

@@ -41,21 +41,21 @@ public class AccessRelationships {
                 : write(ws.id, forWorkspace(ws, owner.userId)));
     }
 
-    /** Writes the tuples in the caller's transaction; tuples already present are left as they are. */
+    /** Writes the tuples in the caller's transaction, in one statement; tuples already present are left as they are. */
     public Uni<Void> write(String workspaceId, List<Tuple> tuples) {
-        Uni<?> chain = Uni.createFrom().voidItem();
-        for (Tuple t : tuples) {
-            chain = chain.chain(() -> Panache.getSession().chain(s -> s.createNativeQuery("""
-                    insert into access_relationships
-                        (resource_type, resource_id, relation, subject_type, subject_id, workspace_id, created_at)
-                    values (:rt, :rid, :rel, :st, :sid, :ws, :now)
-                    on conflict do nothing""")
-                    .setParameter("rt", t.resourceType()).setParameter("rid", t.resourceId())
-                    .setParameter("rel", t.relation()).setParameter("st", t.subjectType())
-                    .setParameter("sid", t.subjectId()).setParameter("ws", workspaceId)
-                    .setParameter("now", Clock.now()).executeUpdate()));
-        }
-        return chain.replaceWithVoid();
+        return Panache.getSession().chain(s -> s.createNativeQuery("""
+                insert into access_relationships
+                    (resource_type, resource_id, relation, subject_type, subject_id, workspace_id, created_at)
+                select rt, rid, rel, st, sid, :ws, :now
+                  from unnest(cast(:rt as text[]), cast(:rid as text[]), cast(:rel as text[]), cast(:st as text[]),
+                              cast(:sid as text[])) as t(rt, rid, rel, st, sid)
+                on conflict do nothing""")
+                .setParameter("rt", tuples.stream().map(Tuple::resourceType).toArray(String[]::new))
+                .setParameter("rid", tuples.stream().map(Tuple::resourceId).toArray(String[]::new))
+                .setParameter("rel", tuples.stream().map(Tuple::relation).toArray(String[]::new))
+                .setParameter("st", tuples.stream().map(Tuple::subjectType).toArray(String[]::new))
+                .setParameter("sid", tuples.stream().map(Tuple::subjectId).toArray(String[]::new))
+                .setParameter("ws", workspaceId).setParameter("now", Clock.now()).executeUpdate()).replaceWithVoid();
     }
 
     /** Deletes every tuple of the workspace in the caller's transaction. */
