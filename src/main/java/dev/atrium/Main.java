@@ -21,12 +21,17 @@ import jakarta.inject.Inject;
  * provisioning runs, purges and expires. It adds the {@value #JOB_PROFILE} configuration profile: no HTTP listener,
  * no timers, and none of the serving secrets (token key, API-key pepper, sealing key) required; it needs the
  * database and the cell's own settings only.</li>
+ * <li>{@code migrate}: the migration Job. The same start as a serving instance with the {@value #JOB_PROFILE} profile,
+ * except that Flyway migrates the schema first and Hibernate then checks the schema against this build's entities;
+ * the start fails (status 1) when they do not fit, otherwise the process exits with status 0. Serving instances skip
+ * the check, so their starts stay short.</li>
  * </ul>
  */
 @QuarkusMain
 public class Main implements QuarkusApplication {
 
     public static final String CHORES = "chores";
+    public static final String MIGRATE = "migrate";
     /** The configuration profile of a process that does one job and exits (chores, the migration Job). */
     public static final String JOB_PROFILE = "job";
 
@@ -40,18 +45,27 @@ public class Main implements QuarkusApplication {
     }
 
     public static void main(String... args) {
-        if (isChores(args)) {
+        String command = command(args);
+        if (CHORES.equals(command) || MIGRATE.equals(command)) {
             System.setProperty("quarkus.profile", withJobProfile(activeProfile()));
+            if (MIGRATE.equals(command)) {
+                System.setProperty("quarkus.flyway.migrate-at-start", "true");
+            }
             Quarkus.run(Main.class, args);
         } else {
-            // Quarkus' own path (also what QUARKUS_INIT_AND_EXIT, the migration Job, relies on).
+            // Quarkus' own path.
             Quarkus.run(args);
         }
     }
 
-    /** Chores mode only: the service runs through Quarkus' own entry point. */
+    /** Chores and migrate only: the service runs through Quarkus' own entry point. */
     @Override
     public int run(String... args) {
+        if (MIGRATE.equals(command(args))) {
+            // Reaching this point means the start migrated the schema and found it fitting this build.
+            LOG.info("schema migrated and checked against this build");
+            return 0;
+        }
         long started = System.nanoTime();
         try {
             Chores.Round round = VertxContextSupport.subscribeAndAwait(chores::runOnce);
@@ -64,8 +78,8 @@ public class Main implements QuarkusApplication {
     }
 
     /** The first argument that is not an option names the command (the native binary passes -D options on). */
-    public static boolean isChores(String... args) {
-        return Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst().map(CHORES::equals).orElse(false);
+    public static String command(String... args) {
+        return Arrays.stream(args).filter(a -> !a.startsWith("-")).findFirst().orElse("");
     }
 
     private static String activeProfile() {

@@ -91,11 +91,12 @@ class ChoresTest {
 
     @Test
     void theCommandLineNamesChoresAndAddsTheJobProfile() {
-        assertTrue(Main.isChores("chores"));
-        assertTrue(Main.isChores("-Dquarkus.http.host=0.0.0.0", "-Xmx96m", "chores"));
-        assertFalse(Main.isChores());
-        assertFalse(Main.isChores("-Dquarkus.http.host=0.0.0.0"));
-        assertFalse(Main.isChores("serve", "chores"));
+        assertEquals("chores", Main.command("chores"));
+        assertEquals("chores", Main.command("-Dquarkus.http.host=0.0.0.0", "-Xmx96m", "chores"));
+        assertEquals("migrate", Main.command("-Xmx96m", "migrate"));
+        assertEquals("", Main.command());
+        assertEquals("", Main.command("-Dquarkus.http.host=0.0.0.0"));
+        assertEquals("serve", Main.command("serve", "chores"));
         assertEquals("prod,job", Main.withJobProfile("prod"));
         assertEquals("prod,job", Main.withJobProfile("prod,job"));
         assertEquals("staging,job", Main.withJobProfile("staging"));

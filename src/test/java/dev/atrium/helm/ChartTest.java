@@ -733,7 +733,7 @@ class ChartTest {
     private static void assertMigrationJob(Path overlay, List<Map<String, Object>> docs, String image) {
         V1Job job = (V1Job) parseStrictly(one(docs, "batch/v1/Job"));
         Map<String, String> annotations = job.getMetadata().getAnnotations();
-        assertEquals("pre-install,pre-upgrade", annotations.get(HOOK));
+        assertEquals("pre-install,pre-upgrade,pre-rollback", annotations.get(HOOK));
         assertEquals("before-hook-creation,hook-succeeded", annotations.get(HOOK + "-delete-policy"));
         assertTrue(job.getSpec().getActiveDeadlineSeconds() < HELM_DEFAULT_TIMEOUT_SECONDS,
                 "the Job gives up before helm does");
@@ -744,9 +744,7 @@ class ChartTest {
         assertEquals(image, container.getImage(), "the migration runs exactly the serving image");
         assertEquals(image, container.getImage());
         assertDatabase(container, (String) path(load(overlay), "database", "ownerSecretName"), "1");
-        assertEquals("true", env(container, "ATRIUM_MIGRATE_AT_START").getValue());
-        assertEquals("true", env(container, "QUARKUS_INIT_AND_EXIT").getValue());
-        assertEquals("prod,job", env(container, "QUARKUS_PROFILE").getValue());
+        assertEquals("migrate", container.getArgs().get(container.getArgs().size() - 1), "the migrate command");
         assertNoServingSecrets(container, pod);
         assertSecureContainer(container);
     }

@@ -163,11 +163,8 @@ class ChoresIT {
     /** The migration Job: the schema's owner, the job profile, the database settings and nothing else. */
     private static void migrateAsOwner() {
         Map<String, String> env = new LinkedHashMap<>(PackagedCell.databaseSettings(db, CellDatabase.OWNER));
-        env.put("ATRIUM_MIGRATE_AT_START", "true");
-        env.put("QUARKUS_INIT_AND_EXIT", "true");
-        env.put("QUARKUS_PROFILE", "prod,job");
         env.put("ATRIUM_CELL_BASE_URL", "https://chores.atrium.test");
-        PackagedCell.JobResult migration = PackagedCell.runJob("chores-migrate", env, JOB_TIMEOUT);
+        PackagedCell.JobResult migration = PackagedCell.runJob("chores-migrate", env, JOB_TIMEOUT, "migrate");
         assertEquals(0, migration.exitCode(), migration.output());
         assertEquals(CellDatabase.OWNER, db.rows("select tableowner from pg_tables where tablename = 'workspaces'")
                 .get(0).get("tableowner"));
