@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 import org.jose4j.jwa.AlgorithmConstraints;
 import org.jose4j.jwk.PublicJsonWebKey;
@@ -43,7 +42,6 @@ public final class TokenVerifier {
 
     /** Larger tokens are refused unread; real ones are a few kilobytes. */
     static final int MAX_TOKEN_LENGTH = 16 * 1024;
-    private static final Pattern COMPACT_JWS = Pattern.compile("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*");
     private static final JwtConsumer UNVERIFIED = new JwtConsumerBuilder().setSkipAllValidators()
             .setDisableRequireSignature().setSkipSignatureVerification().build();
 
@@ -69,7 +67,7 @@ public final class TokenVerifier {
 
     /** The principal the token stands for; fails with {@link TokenRefused} for anything not to be trusted. */
     public Uni<Principal> verify(String token) {
-        if (token == null || token.length() > MAX_TOKEN_LENGTH || !COMPACT_JWS.matcher(token).matches()) {
+        if (token == null || token.length() > MAX_TOKEN_LENGTH || !isCompactJws(token)) {
             return refuse(new TokenRefused("not a compact JWS"));
         }
         Instant now = clock.get();
@@ -111,6 +109,30 @@ public final class TokenVerifier {
                     refused.increment();
                     return e instanceof TokenRefused ? e : new TokenRefused(e.getMessage());
                 });
+    }
+
+    /**
+     * Three base64url parts joined by dots, the first two not empty ({@code [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*}).
+     * Checked by hand: it runs on every request, before the cache, and a regular expression was a tenth of a read's CPU.
+     */
+    static boolean isCompactJws(String token) {
+        int dots = 0;
+        int partLength = 0;
+        for (int i = 0; i < token.length(); i++) {
+            char c = token.charAt(i);
+            if (c == '.') {
+                if (partLength == 0 || ++dots > 2) {
+                    return false;
+                }
+                partLength = 0;
+            } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'
+                    || c == '_') {
+                partLength++;
+            } else {
+                return false;
+            }
+        }
+        return dots == 2;
     }
 
     private Principal check(String token, String hash, TrustedIssuer issuer, List<PublicJsonWebKey> candidates) {

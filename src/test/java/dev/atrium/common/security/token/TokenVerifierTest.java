@@ -4,6 +4,7 @@ import static dev.atrium.common.security.token.Fixtures.issuer;
 import static dev.atrium.common.security.token.Fixtures.service;
 import static dev.atrium.common.security.token.Fixtures.settings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -49,6 +50,17 @@ class TokenVerifierTest {
     }
 
     // ---------------------------------------------------------------- claims
+
+    @Test
+    void onlyThreeBase64UrlPartsLookLikeACompactJws() {
+        for (String token : List.of("a.b.c", "eyJ.eyJ.", "A-_z.09_-.x-y_Z")) {
+            assertTrue(TokenVerifier.isCompactJws(token), token);
+        }
+        for (String token : List.of("", "a.b", "a.b.c.d", ".b.c", "a..c", "a.b.c=", "a.b.c ", "a+b.c.d", "a/b.c.d",
+                "a.b.\u00e9", "a.b.c\n", "..")) {
+            assertFalse(TokenVerifier.isCompactJws(token), token);
+        }
+    }
 
     @Test
     void aValidTokenIsAUser() {
