@@ -19,7 +19,7 @@ public class ApiKeyQueries {
             return ApiKey.<ApiKey>find("workspaceId = ?1 order by createdAt desc, id desc", workspaceId)
                     .range(0, limit).list();
         }
-        return ApiKey.<ApiKey>find("workspaceId = ?1 and (createdAt < ?2 or (createdAt = ?2 and id < ?3))"
+        return ApiKey.<ApiKey>find("workspaceId = ?1 and (createdAt, id) < (?2, ?3)"
                 + " order by createdAt desc, id desc", workspaceId, afterCreatedAt, afterId).range(0, limit).list();
     }
 }

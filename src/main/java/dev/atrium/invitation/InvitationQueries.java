@@ -52,7 +52,7 @@ public class InvitationQueries {
 
     private static Uni<List<Invitation>> page(StringBuilder where, Map<String, Object> params, After after, int limit) {
         if (after != null) {
-            where.append(" and (createdAt < :after or (createdAt = :after and id < :afterId))");
+            where.append(" and (createdAt, id) < (:after, :afterId)");
             params.put("after", after.createdAt());
             params.put("afterId", after.id());
         }

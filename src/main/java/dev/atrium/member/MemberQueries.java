@@ -27,8 +27,7 @@ public class MemberQueries {
             params.add(afterJoinedAt);
             int at = params.size();
             params.add(afterId);
-            q.append(" and (joinedAt < ?").append(at).append(" or (joinedAt = ?").append(at)
-                    .append(" and id < ?").append(params.size()).append("))");
+            q.append(" and (joinedAt, id) < (?").append(at).append(", ?").append(params.size()).append(")");
         }
         q.append(" order by joinedAt desc, id desc");
         return WorkspaceMember.<WorkspaceMember>find(q.toString(), params.toArray()).range(0, limit).list();
