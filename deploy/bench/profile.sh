@@ -5,9 +5,11 @@
 #
 # prints the samples per thread kind, the share of samples in which each part of the stack appears anywhere on the
 # stack (inclusive: a sample counts for every part it passes through, so the shares add up to more than 100 %), the
-# TOP (20) methods on top of the stack (self time), and the TOP Atrium methods nearest to the top (each sample counted
-# for the first dev.atrium frame below the top: what Atrium's own code costs together with what it calls). Only Java frames are sampled: time in the kernel (sockets)
-# and in PostgreSQL does not show here.
+# TOP (20) methods on top of the stack (self time), the TOP methods outside the JDK nearest to the top (each sample
+# counted for its first frame that is not java.*, javax.*, jdk.*, sun.* or com.sun.*: which library or project method
+# the JDK time is spent for), and the TOP Atrium methods nearest to the top (each sample counted for the first
+# dev.atrium frame below the top: what Atrium's own code costs together with what it calls; on reactive callbacks
+# there is often none). Only Java frames are sampled: time in the kernel (sockets) and in PostgreSQL does not show.
 set -euo pipefail
 
 JFR=${1:?usage: profile.sh JFR-TOOL RECORDING [TOP]}
@@ -33,7 +35,7 @@ function part(frame) {
     if (frame ~ /^dev\.atrium\./) return "Atrium code (dev.atrium)"
     return ""
 }
-/^jdk\.ExecutionSample/ { n++; depth = 0; delete seen; thread = ""; mine = 0 }
+/^jdk\.ExecutionSample/ { n++; depth = 0; delete seen; thread = ""; mine = 0; lib = 0 }
 /^  sampledThread = / {
     thread = $0
     sub(/^  sampledThread = "/, "", thread); sub(/".*$/, "", thread)
@@ -45,6 +47,7 @@ function part(frame) {
     sub(/^    /, "", frame); sub(/ line: [0-9]+.*$/, "", frame)
     if (depth == 0) self[frame]++
     if (!mine && frame ~ /^dev\.atrium\./) { own[frame]++; mine = 1 }
+    if (!lib && frame !~ /^(java|javax|jdk|sun|com\.sun)\./) { near[frame]++; lib = 1 }
     depth++
     p = part(frame)
     if (p != "" && !(p in seen)) { seen[p] = 1; parts[p]++ }
@@ -61,6 +64,10 @@ END {
     print "top of the stack (self):"
     cmd = "sort -rn | head -n " top
     for (f in self) printf "  %5.1f%%  %s\n", self[f] * 100 / n, f | cmd
+    close(cmd)
+    print "nearest frame outside the JDK (with the JDK methods it calls):"
+    cmd = "sort -rn | head -n " top
+    for (f in near) printf "  %5.1f%%  %s\n", near[f] * 100 / n, f | cmd
     close(cmd)
     print "nearest Atrium frame to the top (with what it calls):"
     cmd = "sort -rn | head -n " top
