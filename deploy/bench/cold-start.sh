@@ -32,7 +32,8 @@
 # PostgreSQL is started and migrated here (an empty database), with a key made here.
 #
 # Settings (environment): COLD_STARTS=3 (1..50), COLD_VARIANTS="image java17", AOT_JAVA (default: the first Java 25+
-# among java on PATH, $JAVA_HOME and /usr/lib/jvm/*), JAVA17 (default: the first Java 17 there), TRAIN_ROUNDS=20,
+# among java on PATH, $JAVA_HOME and /usr/lib/jvm/*; when there is none, or with AOT_JAVA=none, only the java17
+# variant is timed and no cache is trained), JAVA17 (default: the first Java 17 there), TRAIN_ROUNDS=20,
 # ATRIUM_JAR, ATRIUM_AOT_JAR, SKIP_BUILD=1, MVN_ARGS, BENCH_JAVA_OPTS (appended to every start and the training),
 # IMAGE_FIX_OPTS=-Xms16m (empty: fail instead), DB_POOL_SIZE=20, CELL_REGION=local, PG_BIN, STARTUP_TIMEOUT=120 BUILD_TIMEOUT=1800 (seconds), KEEP_WORKDIR=1,
 # WORK_DIR (use this directory; the caller removes it; the trained application stays in WORK_DIR/aot-app).
@@ -78,9 +79,16 @@ for variant in $COLD_VARIANTS; do
 done
 for tool in curl openssl awk sort; do command -v "$tool" >/dev/null || die "missing $tool"; done
 if [[ -z $AOT_JAVA ]]; then
-    AOT_JAVA=$(find_java 25) || die "the JVM image's setup needs Java 25 or newer: set AOT_JAVA=/path/to/java"
+    AOT_JAVA=$(find_java 25) || AOT_JAVA=none
 fi
-(( $(java_feature "$AOT_JAVA") >= 25 )) || die "AOT_JAVA=$AOT_JAVA is not Java 25 or newer"
+if [[ $AOT_JAVA == none ]]; then
+    [[ " $COLD_VARIANTS " == *" java17 "* ]] \
+        || die "no Java 25 (PATH, JAVA_HOME, /usr/lib/jvm) and no java17 in COLD_VARIANTS: set AOT_JAVA=/path/to/java"
+    log "no Java 25 (PATH, JAVA_HOME, /usr/lib/jvm; or AOT_JAVA=none): only the plain Java 17 jar is timed"
+    COLD_VARIANTS=java17
+else
+    (( $(java_feature "$AOT_JAVA") >= 25 )) || die "AOT_JAVA=$AOT_JAVA is not Java 25 or newer"
+fi
 if [[ " $COLD_VARIANTS " == *" java17 "* ]]; then
     if [[ -z $JAVA17 ]]; then
         JAVA17=$(find_java 17 exact) || die "no Java 17 found: set JAVA17=/path/to/java, or leave java17 out of COLD_VARIANTS"
@@ -88,10 +96,12 @@ if [[ " $COLD_VARIANTS " == *" java17 "* ]]; then
     (( $(java_feature "$JAVA17") == 17 )) || die "JAVA17=$JAVA17 is not Java 17"
 fi
 java_version() { "$1" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.runtime.version/ {print $2}'; }
-AOT_JAVA_VERSION=$(java_version "$AOT_JAVA")
-AOT_JAVA_VENDOR=$("$AOT_JAVA" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.vm.vendor/ {print $2}')
-JAVAC=$(dirname "$AOT_JAVA")/javac
-[[ -x $JAVAC ]] || die "no javac beside $AOT_JAVA (a JDK is needed to compile the training's stand-ins)"
+if [[ $AOT_JAVA != none ]]; then
+    AOT_JAVA_VERSION=$(java_version "$AOT_JAVA")
+    AOT_JAVA_VENDOR=$("$AOT_JAVA" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.vm.vendor/ {print $2}')
+    JAVAC=$(dirname "$AOT_JAVA")/javac
+    [[ -x $JAVAC ]] || die "no javac beside $AOT_JAVA (a JDK is needed to compile the training's stand-ins)"
+fi
 
 SERVICE_PID=""
 before_exit() { stop_pid "$SERVICE_PID"; }
@@ -120,8 +130,10 @@ jar_of() { # name given-path skip-build-dir maven-arguments...: the quarkus-run.
     printf '%s' "$jar"
 }
 JAR=$(jar_of fast-jar "$ATRIUM_JAR" quarkus-app)
-AOT_JAR=$(jar_of aot-jar "$ATRIUM_AOT_JAR" quarkus-app-aot -Dquarkus.package.jar.type=aot-jar \
-    -Dquarkus.package.output-directory=quarkus-app-aot)
+if [[ $AOT_JAVA != none ]]; then
+    AOT_JAR=$(jar_of aot-jar "$ATRIUM_AOT_JAR" quarkus-app-aot -Dquarkus.package.jar.type=aot-jar \
+        -Dquarkus.package.output-directory=quarkus-app-aot)
+fi
 
 # ------------------------------------------------------------------------------------------------ database, token
 
@@ -145,51 +157,56 @@ fi
 service_env "$PG_PORT" "$DB_PASSWORD" "$WORK/jwt-public.pem" "$BASE"
 SERVICE_ENV+=(ATRIUM_DB_POOL_SIZE="$DB_POOL_SIZE" ATRIUM_CELL_REGION="$CELL_REGION"
     ATRIUM_LIMITS_MAX_JOINED_WORKSPACES=100000000)
+MIGRATE_JAVA=$AOT_JAVA
+[[ $AOT_JAVA != none ]] || MIGRATE_JAVA=$JAVA17
 if [[ -z $BENCH_DB_PORT ]]; then
     log "migrating the database (the fast-jar with ATRIUM_MIGRATE_AT_START=true QUARKUS_INIT_AND_EXIT=true)"
     (cd "$WORK" && env "${SERVICE_ENV[@]}" ATRIUM_MIGRATE_AT_START=true QUARKUS_INIT_AND_EXIT=true \
-        "$AOT_JAVA" -jar "$JAR") >"$WORK/migrate.log" 2>&1 || { tail -n 40 "$WORK/migrate.log" >&2; die "migration failed"; }
+        "$MIGRATE_JAVA" -jar "$JAR") >"$WORK/migrate.log" 2>&1 || { tail -n 40 "$WORK/migrate.log" >&2; die "migration failed"; }
 fi
 TOKEN=$(jwt_user_token "$KEY" "$BENCH_USER" "$BENCH_EMAIL" "$BENCH_NAME" 3600)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ------------------------------------------------------------------------------------------------ AOT cache
 
-# A copy keeps the build's modification times, as the image's COPY does; the cache is checked against them.
-AOT_APP=$WORK/aot-app
-WORK_BULKY+=("$AOT_APP")
-rm -rf "$AOT_APP"
-cp -a "$(dirname "$AOT_JAR")" "$AOT_APP"
-rm -f "$AOT_APP/app.aot"
-# The training as Dockerfile.jvm's training stage runs it: the image's JVM options and heap share (JAVA_OPTS less the
-# cache, JAVA_MAX_MEM_RATIO) on a builder without a memory limit; the stand-ins of TrainingPeers.java for a peer cell
-# and the dataplane.
-mkdir -p "$WORK/training"
-"$JAVAC" --release 17 -d "$WORK/training" "$ROOT/src/main/docker/TrainingPeers.java" \
-    || die "TrainingPeers.java does not compile"
-log "training the AOT cache on $AOT_JAVA_VERSION: src/main/docker/aot-train.sh (log: $WORK/aot-train.log)"
-TRAIN_T0=$(date +%s)
-JAVA=$AOT_JAVA PG_BIN=$PG_BIN TRAIN_ROUNDS=$TRAIN_ROUNDS JAVA_OPTS=$(image_java_opts "") \
-    JAVA_MAX_MEM_RATIO=$(image_max_mem_ratio) TRAIN_JAVA_OPTS=$BENCH_JAVA_OPTS TRAINING_PEERS=$WORK/training \
-    bash "$ROOT/src/main/docker/aot-train.sh" "$AOT_APP" \
-    >"$WORK/aot-train.log" 2>&1 || { tail -n 40 "$WORK/aot-train.log" >&2; die "AOT training failed"; }
-TRAIN_S=$(( $(date +%s) - TRAIN_T0 ))
-AOT_CACHE_MB=$(( $(stat -c %s "$AOT_APP/app.aot") / 1048576 ))
-
-# The pod's JVM: the image's options with its cache, inside the chart's memory limit (-XX:MaxRAM stands for the
-# container's limit: the JVM sizes its heap from it as from a cgroup's). Whether that JVM starts at all is checked
-# first; when it refuses the cache, the figures are taken with IMAGE_FIX_OPTS added, and every report says so.
-IMAGE_OPTS="$(image_java_opts "$AOT_APP/app.aot") $(chart_memory_opts)"
+IMAGE_OPTS=""
 IMAGE_REFUSAL=""
-# shellcheck disable=SC2086
-if ! (cd "$AOT_APP" && "$AOT_JAVA" $IMAGE_OPTS -cp quarkus-run.jar -version) >"$WORK/image-check.log" 2>&1; then
-    IMAGE_REFUSAL=$(grep -e '\[error' -e 'Error occurred' "$WORK/image-check.log" | head -n 1 | sed 's/^\[[^]]*\]\[error\]\[aot *\] //')
-    log "the JVM image with the chart's memory does not start: ${IMAGE_REFUSAL:-see $WORK/image-check.log}"
-    [[ -n $IMAGE_FIX_OPTS ]] || die "the JVM image does not start with the chart's settings (IMAGE_FIX_OPTS is empty)"
-    IMAGE_OPTS="$IMAGE_OPTS $IMAGE_FIX_OPTS"
+if [[ $AOT_JAVA != none ]]; then
+    # A copy keeps the build's modification times, as the image's COPY does; the cache is checked against them.
+    AOT_APP=$WORK/aot-app
+    WORK_BULKY+=("$AOT_APP")
+    rm -rf "$AOT_APP"
+    cp -a "$(dirname "$AOT_JAR")" "$AOT_APP"
+    rm -f "$AOT_APP/app.aot"
+    # The training as Dockerfile.jvm's training stage runs it: the image's JVM options and heap share (JAVA_OPTS less
+    # the cache, JAVA_MAX_MEM_RATIO) on a builder without a memory limit; the stand-ins of TrainingPeers.java for a
+    # peer cell and the dataplane.
+    mkdir -p "$WORK/training"
+    "$JAVAC" --release 17 -d "$WORK/training" "$ROOT/src/main/docker/TrainingPeers.java" \
+        || die "TrainingPeers.java does not compile"
+    log "training the AOT cache on $AOT_JAVA_VERSION: src/main/docker/aot-train.sh (log: $WORK/aot-train.log)"
+    TRAIN_T0=$(date +%s)
+    JAVA=$AOT_JAVA PG_BIN=$PG_BIN TRAIN_ROUNDS=$TRAIN_ROUNDS JAVA_OPTS=$(image_java_opts "") \
+        JAVA_MAX_MEM_RATIO=$(image_max_mem_ratio) TRAIN_JAVA_OPTS=$BENCH_JAVA_OPTS TRAINING_PEERS=$WORK/training \
+        bash "$ROOT/src/main/docker/aot-train.sh" "$AOT_APP" \
+        >"$WORK/aot-train.log" 2>&1 || { tail -n 40 "$WORK/aot-train.log" >&2; die "AOT training failed"; }
+    TRAIN_S=$(( $(date +%s) - TRAIN_T0 ))
+    AOT_CACHE_MB=$(( $(stat -c %s "$AOT_APP/app.aot") / 1048576 ))
+
+    # The pod's JVM: the image's options with its cache, inside the chart's memory limit (-XX:MaxRAM stands for the
+    # container's limit: the JVM sizes its heap from it as from a cgroup's). Whether that JVM starts at all is checked
+    # first; when it refuses the cache, the figures are taken with IMAGE_FIX_OPTS added, and every report says so.
+    IMAGE_OPTS="$(image_java_opts "$AOT_APP/app.aot") $(chart_memory_opts)"
     # shellcheck disable=SC2086
-    (cd "$AOT_APP" && "$AOT_JAVA" $IMAGE_OPTS -XX:AOTMode=on -cp quarkus-run.jar -version) >"$WORK/image-fix.log" 2>&1 \
-        || { cat "$WORK/image-fix.log" >&2; die "the JVM image does not start with IMAGE_FIX_OPTS=$IMAGE_FIX_OPTS either"; }
+    if ! (cd "$AOT_APP" && "$AOT_JAVA" $IMAGE_OPTS -cp quarkus-run.jar -version) >"$WORK/image-check.log" 2>&1; then
+        IMAGE_REFUSAL=$(grep -e '\[error' -e 'Error occurred' "$WORK/image-check.log" | head -n 1 | sed 's/^\[[^]]*\]\[error\]\[aot *\] //')
+        log "the JVM image with the chart's memory does not start: ${IMAGE_REFUSAL:-see $WORK/image-check.log}"
+        [[ -n $IMAGE_FIX_OPTS ]] || die "the JVM image does not start with the chart's settings (IMAGE_FIX_OPTS is empty)"
+        IMAGE_OPTS="$IMAGE_OPTS $IMAGE_FIX_OPTS"
+        # shellcheck disable=SC2086
+        (cd "$AOT_APP" && "$AOT_JAVA" $IMAGE_OPTS -XX:AOTMode=on -cp quarkus-run.jar -version) >"$WORK/image-fix.log" 2>&1 \
+            || { cat "$WORK/image-fix.log" >&2; die "the JVM image does not start with IMAGE_FIX_OPTS=$IMAGE_FIX_OPTS either"; }
+    fi
 fi
 printf '%s\n' "$IMAGE_OPTS" > "$WORK/image-opts"
 printf '%s\n' "$IMAGE_REFUSAL" > "$WORK/image-refusal"
@@ -270,6 +287,10 @@ if [[ " $COLD_VARIANTS " == *" image "* ]]; then
     IMAGE_S=$(awk -v ms="$(median image 1)" 'BEGIN { printf "%.2f", ms / 1000 }')
     printf '  JVM image to the first authenticated 200: %s s, target <= %s s: %s\n' "$IMAGE_S" "$TARGET_STARTUP_S" \
         "$(verdict "$IMAGE_S" "<=" "$TARGET_STARTUP_S")"
+fi
+if [[ $AOT_JAVA == none ]]; then
+    echo "  no Java 25 (PATH, JAVA_HOME, /usr/lib/jvm): the JVM image (Java 25 with its AOT cache) was not timed"
+    exit 0
 fi
 echo "  JVM image options: ${IMAGE_OPTS//$AOT_APP\//}"
 if [[ -n $IMAGE_REFUSAL ]]; then

@@ -56,7 +56,10 @@
 #   DATAPLANE=1                            step 6 (0: skipped)
 #   CREATE_WAIT=30                         the creates' Prefer: wait=N
 #   COLD_STARTS=3 COLD_VARIANTS="image java17" TRAIN_ROUNDS=20 IMAGE_FIX_OPTS=-Xms16m   see cold-start.sh
-#   AOT_JAVA, JAVA17                       the Java 25+ of the JVM image, the plain Java 17 (found by default)
+#   AOT_JAVA, JAVA17                       the Java 25+ of the JVM image, the plain Java 17 (found on PATH, in
+#                                          JAVA_HOME or under /usr/lib/jvm by default). Without a Java 25 (or with
+#                                          AOT_JAVA=none) the JVM image is not timed and the plain jar on Java 17
+#                                          serves the loads, with the image's JAVA_OPTS and the chart's memory
 #   ATRIUM_JAR, ATRIUM_AOT_JAR, SKIP_BUILD=1, MVN_ARGS   which builds (see 2)
 #   BENCH_JAVA_OPTS                        more JVM options for every start (none)
 #   DB_POOL_SIZE=20 CELL_REGION=local      the service's pool size and region
@@ -130,7 +133,6 @@ done
 (( WORKSPACES >= 10000 && AUDIT_EVENTS >= 5000 )) || die "need WORKSPACES >= 10000 and AUDIT_EVENTS >= 5000 (page 50)"
 (( CREATE_WAIT >= 1 && CREATE_WAIT <= 30 )) || die "CREATE_WAIT must be 1..30 (the service clamps Prefer: wait to 30)"
 (( COLD_STARTS >= 1 && COLD_STARTS <= 50 )) || die "COLD_STARTS must be 1..50"
-[[ " $COLD_VARIANTS " == *" image "* ]] || die "COLD_VARIANTS must include image (figure 3)"
 PREVIOUS=$WORKSPACES
 for size in $SCALE_SIZES; do
     [[ $size =~ ^[0-9]+$ ]] && (( size > PREVIOUS )) || die "SCALE_SIZES must grow, each above WORKSPACES: '$SCALE_SIZES'"
@@ -174,16 +176,25 @@ for tool in curl openssl awk sort python3; do
     command -v "$tool" >/dev/null || die "missing $tool"
 done
 if [[ -z $AOT_JAVA ]]; then
-    AOT_JAVA=$(find_java 25) || die "the JVM image's setup needs Java 25 or newer: set AOT_JAVA=/path/to/java"
+    AOT_JAVA=$(find_java 25) || AOT_JAVA=none
 fi
-(( $(java_feature "$AOT_JAVA") >= 25 )) || die "AOT_JAVA=$AOT_JAVA is not Java 25 or newer"
+if [[ $AOT_JAVA == none ]]; then
+    log "no Java 25 (PATH, JAVA_HOME, /usr/lib/jvm; or AOT_JAVA=none): the JVM image with its AOT cache is not timed;" \
+        "the plain jar on Java 17 serves the loads"
+    COLD_VARIANTS=java17
+else
+    (( $(java_feature "$AOT_JAVA") >= 25 )) || die "AOT_JAVA=$AOT_JAVA is not Java 25 or newer"
+    [[ " $COLD_VARIANTS " == *" image "* ]] || die "COLD_VARIANTS must include image (figure 3)"
+fi
 if [[ -z $JAVA17 ]]; then
     JAVA17=$(find_java 17 exact) || die "no Java 17 found (the plain jar's figures): set JAVA17=/path/to/java"
 fi
 (( $(java_feature "$JAVA17") == 17 )) || die "JAVA17=$JAVA17 is not Java 17"
-JDK_BIN=$(dirname "$AOT_JAVA")
+SERVE_JAVA=$AOT_JAVA
+[[ $AOT_JAVA != none ]] || SERVE_JAVA=$JAVA17
+JDK_BIN=$(dirname "$SERVE_JAVA")
 if (( PROFILE_SECONDS > 0 )) && [[ ! -x $JDK_BIN/jcmd || ! -x $JDK_BIN/jfr ]]; then
-    die "the profile needs jcmd and jfr beside $AOT_JAVA (a JDK), or PROFILE_SECONDS=0"
+    die "the profile needs jcmd and jfr beside $SERVE_JAVA (a JDK), or PROFILE_SECONDS=0"
 fi
 java_version() { "$1" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.runtime.version/ {print $2}'; }
 
@@ -237,8 +248,11 @@ jar_of() { # name given-path skip-build-dir maven-arguments...: the quarkus-run.
     printf '%s' "$jar"
 }
 JAR=$(jar_of fast-jar "$ATRIUM_JAR" quarkus-app)
-AOT_JAR=$(jar_of aot-jar "$ATRIUM_AOT_JAR" quarkus-app-aot -Dquarkus.package.jar.type=aot-jar \
-    -Dquarkus.package.output-directory=quarkus-app-aot)
+AOT_JAR=""
+if [[ $AOT_JAVA != none ]]; then
+    AOT_JAR=$(jar_of aot-jar "$ATRIUM_AOT_JAR" quarkus-app-aot -Dquarkus.package.jar.type=aot-jar \
+        -Dquarkus.package.output-directory=quarkus-app-aot)
+fi
 
 # ------------------------------------------------------------------------------------------------ tokens
 
@@ -301,9 +315,18 @@ WORK_DIR=$WORK/cold-start BENCH_DB_PORT=$PG_PORT BENCH_DB_PASSWORD=$DB_PASSWORD 
     CELL_REGION=$CELL_REGION BENCH_JAVA_OPTS=$BENCH_JAVA_OPTS STARTUP_TIMEOUT=$STARTUP_TIMEOUT PG_BIN=$PG_BIN \
     bash "$HERE/cold-start.sh" >"$WORK/cold-start.txt" 2> >(tee "$WORK/cold-start.log" >&2) \
     || die "the cold starts failed (logs: $WORK/cold-start)"
-AOT_APP=$WORK/cold-start/aot-app
-IMAGE_OPTS=$(cat "$WORK/cold-start/image-opts")
 IMAGE_REFUSAL=$(cat "$WORK/cold-start/image-refusal")
+if [[ $AOT_JAVA != none ]]; then
+    # The JVM image's setup: its aot-jar and trained cache, its JAVA_OPTS, the chart's memory.
+    SERVE_DIR=$WORK/cold-start/aot-app
+    IMAGE_OPTS=$(cat "$WORK/cold-start/image-opts")
+    SETUP="the JVM image's setup: Java $(java_version "$AOT_JAVA"), aot-jar + AOT cache, the image's JAVA_OPTS,"
+    SETUP+=" the chart's memory"
+else
+    SERVE_DIR=$(dirname "$JAR")
+    IMAGE_OPTS="$(image_java_opts "") $(chart_memory_opts)"
+    SETUP="no Java 25: the fast-jar on Java $(java_version "$JAVA17"), the image's JAVA_OPTS, the chart's memory"
+fi
 cold() { awk -v v="$1" -v c="$2" '$1 == v {print $c}' "$WORK/cold-start/cold-start.results"; }
 
 # ------------------------------------------------------------------------------------------------ service runs
@@ -313,7 +336,7 @@ start_service() { # name [env...]: the JVM image's setup, migrations applied; ST
     shift
     t0=$(date +%s%N)
     # shellcheck disable=SC2086
-    (cd "$AOT_APP" && exec env "${SERVICE_ENV[@]}" ATRIUM_MIGRATE_AT_START=false "$@" "$AOT_JAVA" $IMAGE_OPTS \
+    (cd "$SERVE_DIR" && exec env "${SERVICE_ENV[@]}" ATRIUM_MIGRATE_AT_START=false "$@" "$SERVE_JAVA" $IMAGE_OPTS \
         $BENCH_JAVA_OPTS -jar quarkus-run.jar) >"$WORK/service-$name.log" 2>&1 &
     SERVICE_PID=$!
     await_ok "$SERVICE_PID" "$BASE/v1/me" "$TOKEN" "$STARTUP_TIMEOUT" "$WORK/service-$name.log"
@@ -352,7 +375,7 @@ creates() { # name: measured creates (with Prefer: wait, but for "open"); their 
 }
 
 # Figures 4, 1, 2 and 5: one start of the JVM image's setup.
-log "service: the JVM image's setup (log: $WORK/service-main.log): $IMAGE_OPTS"
+log "service: $SETUP (log: $WORK/service-main.log): $IMAGE_OPTS"
 start_service main
 MAIN_START_MS=$START_MS
 log "first authenticated 200 after $START_MS ms; GET /v1/workspaces/{id} for ${FIRST_SECONDS}s at once"
@@ -394,7 +417,7 @@ RSS_KB=$(rss_kb "$SERVICE_PID")
 RSS_ANON_KB=$(rss_kb "$SERVICE_PID" RssAnon)
 RSS_FILE_KB=$(rss_kb "$SERVICE_PID" RssFile)
 HWM_KB=$(rss_kb "$SERVICE_PID" VmHWM)
-HEAP_MAX=$(cd "$AOT_APP" && "$AOT_JAVA" $IMAGE_OPTS -XX:+PrintFlagsFinal -version 2>/dev/null \
+HEAP_MAX=$(cd "$SERVE_DIR" && "$SERVE_JAVA" $IMAGE_OPTS -XX:+PrintFlagsFinal -version 2>/dev/null \
     | awk '$2 == "MaxHeapSize" {printf "%.0f", $4 / 1048576}')
 CREATOR_MAX=$(sql "select coalesce(max(c), 0) from (select count(*) c from workspace_members
                    where user_id like 'bench-user-%' group by user_id) m")
@@ -570,8 +593,8 @@ CREATE_SQL=$(runs_finished "wrk-$NOW-create-" "$W0" "$W1")
 FIGURES=$WORK/figures.txt
 {
 echo "Atrium benchmark, $RUN_DATE: $(nproc) cores (load average before the run $LOAD_BEFORE), PostgreSQL $PG_VERSION,"
-echo "$CONNECTIONS connections on $THREADS threads, ${DURATION}s per measured run; the service in the JVM image's setup"
-echo "(Java $(java_version "$AOT_JAVA"), aot-jar + AOT cache, the image's JAVA_OPTS, the chart's memory$( [[ -n $IMAGE_REFUSAL ]] && echo " + $IMAGE_FIX_OPTS, see note"))"
+echo "$CONNECTIONS connections on $THREADS threads, ${DURATION}s per measured run; the service served by"
+echo "($SETUP$( [[ -n $IMAGE_REFUSAL ]] && echo " + $IMAGE_FIX_OPTS, see note"))"
 echo "on a cell of $WORKSPACES workspaces in $ORGANIZATIONS organizations, $USERS users; ratios against pgbench in the same run"
 echo
 fig() { printf '%-3s %-46s %-32s %-36s %6s  %-10s %s\n' "$@"; }
@@ -608,9 +631,13 @@ if (( DATAPLANE )); then
         "$DP_RATE/s, p50 $(wrk_field dataplane p50) p99 $(wrk_field dataplane p99) ms" \
         "$PG_CREATE tx/s (the same 3 inserts)" "$(ratio "$DP_RATE" "$PG_CREATE")" "reported" ""
 fi
-fig 3 "start to first authenticated 200, JVM image$( [[ -n $IMAGE_REFUSAL ]] && echo '*')" \
-    "$IMAGE_START_S s ($(seconds "$(cold image 3)")-$(seconds "$(cold image 4)"), $COLD_STARTS starts)" "" "" \
-    "<= $TARGET_START_S s" "$(verdict "$IMAGE_START_S" "<=" "$TARGET_START_S")"
+if [[ -n $(cold image 2) ]]; then
+    fig 3 "start to first authenticated 200, JVM image$( [[ -n $IMAGE_REFUSAL ]] && echo '*')" \
+        "$IMAGE_START_S s ($(seconds "$(cold image 3)")-$(seconds "$(cold image 4)"), $COLD_STARTS starts)" "" "" \
+        "<= $TARGET_START_S s" "$(verdict "$IMAGE_START_S" "<=" "$TARGET_START_S")"
+else
+    fig 3 "start to first authenticated 200, JVM image" "not timed: no Java 25" "" "" "<= $TARGET_START_S s" "n/a"
+fi
 if [[ -n $(cold java17 2) ]]; then
     fig "" "the plain jar on Java 17" \
         "$(seconds "$(cold java17 2)") s ($(seconds "$(cold java17 3)")-$(seconds "$(cold java17 4)"), $COLD_STARTS starts)" \
