@@ -10,19 +10,31 @@
 #                                 PGDATA, PG_VERSION); pg_start [postgres -c options], pg_stop [fast|immediate],
 #                                 pg_create_database NAME, pg_client_env (PGHOST ... for psql and pgbench), sql
 #   free_port                     a free TCP port on 127.0.0.1
-#   newest_pg_bin, java_feature JAVA, find_java RELEASE   PostgreSQL's binaries; a JVM's release; a JVM of a release
+#   newest_pg_bin, java_feature JAVA, find_java RELEASE [exact]   PostgreSQL's binaries; a JVM's release; a JVM of at
+#                                 least (or, with `exact`, exactly) that release
+#   maven_package ROOT LOG ARGS... ./mvnw -B -ntp -Pprod package -DskipTests ARGS, holding MAVEN_LOCK while it builds
+#   image_java_opts CACHE         the JVM image's JAVA_OPTS (src/main/docker/Dockerfile.jvm) with its cache at CACHE
+#                                 (none when CACHE is empty) and the HTTP host on loopback
+#   image_max_mem_ratio           the image's JAVA_MAX_MEM_RATIO
+#   chart_memory_opts             the chart's memory for the JVM flavor (helm/atrium/values.yaml) as JVM options: the
+#                                 container's limit as -XX:MaxRAM and the heap's share as -XX:MaxRAMPercentage
 #   jwt_keys DIR                  DIR/jwt-private.pem and DIR/jwt-public.pem, RS256
 #   jwt_user_token KEY SUB EMAIL NAME TTL   a user token signed with KEY, for JWT_ISSUER / JWT_AUDIENCE
+#   jwt_service_token KEY CLIENT SCOPE TTL  a client-credentials token (sub = azp = CLIENT) with SCOPE
 #   service_env PG_PORT DB_PASSWORD PUBLIC_KEY BASE   fills SERVICE_ENV with what every start of the jar needs
 #   stop_pid PID [seconds]        SIGTERM, then SIGKILL after the given seconds (default 10)
 #   http_status CURL-ARGS...      the status code of one request, 000 without an answer
-#   ratio A B, verdict V OP T     report figures: A/B with two decimals; "meets" or "misses" a target
+#   await_ok PID URL TOKEN TIMEOUT LOG   polls URL with TOKEN every 10 ms until it answers 200 (dies when PID exits,
+#                                 showing LOG, or after TIMEOUT seconds)
+#   rss_kb PID [field]            VmRSS (or another /proc/PID/status field) in kB
+#   ratio A B, verdict V OP T     report figures: A/B with two decimals; "meets" or "misses" a target (n/a)
 #
 # The exit trap runs the caller's `before_exit RC` when defined (stop what it started), stops PostgreSQL, and
 # disposes of WORK: kept whole on failure (ON_FAILURE_KEEP=logs: only its logs) or with KEEP_WORKDIR=1; only its
 # logs (database, private key and the paths in WORK_BULKY removed) with KEEP_LOGS=1; otherwise removed.
 # Everything listens on 127.0.0.1 only. As root, PostgreSQL runs as the `postgres` user, which must exist.
 
+LIB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JWT_ISSUER=${JWT_ISSUER:-https://auth.atrium.local}
 JWT_AUDIENCE=${JWT_AUDIENCE:-atrium}
 KEEP_WORKDIR=${KEEP_WORKDIR:-0}
@@ -43,15 +55,53 @@ java_feature() { # the feature release of a java binary (17, 25), 0 when unknown
     [[ $v =~ ^[0-9]+$ ]] && printf '%s' "$v" || printf 0
 }
 
-find_java() { # feature: the first java of at least that release on PATH, in JAVA_HOME or under /usr/lib/jvm
-    local candidate
+find_java() { # feature [exact]: the first java of at least (exactly) that release on PATH, in JAVA_HOME, /usr/lib/jvm
+    local candidate feature
     for candidate in "$(command -v java)" ${JAVA_HOME:+"$JAVA_HOME/bin/java"} /usr/lib/jvm/*/bin/java; do
-        if [[ -x $candidate ]] && (( $(java_feature "$candidate") >= $1 )); then
+        [[ -x $candidate ]] || continue
+        feature=$(java_feature "$candidate")
+        if { [[ ${2:-} == exact ]] && (( feature == $1 )); } || { [[ ${2:-} != exact ]] && (( feature >= $1 )); }; then
             printf '%s' "$candidate"
             return 0
         fi
     done
     return 1
+}
+
+MAVEN_LOCK=${MAVEN_LOCK:-/tmp/atrium-maven.lock}
+maven_package() { # root log [maven arguments...]: a production package; the lock is held for the build only
+    local root=$1 out=$2
+    shift 2
+    local lock=()
+    command -v flock >/dev/null && lock=(flock "$MAVEN_LOCK")
+    (cd "$root" && timeout "${BUILD_TIMEOUT:-1800}" "${lock[@]}" ./mvnw -B -ntp -Pprod package -DskipTests "$@") \
+        >"$out" 2>&1 || { tail -n 40 "$out" >&2; die "build failed: ./mvnw -B -ntp -Pprod package -DskipTests $*"; }
+}
+
+# The JVM image's and the chart's settings, read from their own files so the figures follow them.
+image_java_opts() { # cache-path (empty: without -XX:AOTCache)
+    local opts
+    opts=$(sed -n 's/^ENV JAVA_OPTS="\([^"]*\)".*/\1/p' "$LIB_ROOT/src/main/docker/Dockerfile.jvm" | head -n 1)
+    [[ -n $opts ]] || die "no JAVA_OPTS in src/main/docker/Dockerfile.jvm"
+    opts=$(printf '%s' "$opts" | sed -E -e 's/-Dquarkus\.http\.host=[^ ]*/-Dquarkus.http.host=127.0.0.1/' \
+        -e 's/-XX:AOTCache=[^ ]* *//' -e 's/^ +//')
+    if [[ -n $1 ]]; then opts="-XX:AOTCache=$1 $opts"; fi
+    printf '%s' "$opts"
+}
+image_max_mem_ratio() { # the image's own JAVA_MAX_MEM_RATIO (the training stage runs with it)
+    sed -n 's/^ *JAVA_MAX_MEM_RATIO=\([0-9]*\).*/\1/p' "$LIB_ROOT/src/main/docker/Dockerfile.jvm" | head -n 1
+}
+chart_memory_opts() {
+    local values=$LIB_ROOT/helm/atrium/values.yaml memory ratio mib
+    memory=$(awk '/^resources:/ {r = 1} r && /^  memory:/ {print $2; exit}' "$values")
+    ratio=$(awk '/^jvm:/ {j = 1} j && /^  maxMemRatio:/ {print $2; exit}' "$values")
+    case $memory in
+        *Gi) mib=$(( ${memory%Gi} * 1024 )) ;;
+        *Mi) mib=${memory%Mi} ;;
+        *) die "helm/atrium/values.yaml: resources.memory '$memory' is not in Mi or Gi" ;;
+    esac
+    [[ $ratio =~ ^[0-9]+$ ]] || die "helm/atrium/values.yaml: jvm.maxMemRatio '$ratio' is not a whole number"
+    printf '%s' "-XX:MaxRAM=${mib}m -XX:MaxRAMPercentage=$ratio"
 }
 
 as_pg() { # initdb and postgres refuse to run as root: run them as the postgres user then
@@ -185,6 +235,16 @@ jwt_user_token() { # private-key sub email name ttl-seconds
         "$(printf '%s.%s' "$header" "$claims" | openssl dgst -sha256 -sign "$1" -binary | b64url)"
 }
 
+jwt_service_token() { # private-key client-id scope ttl-seconds
+    local now header claims
+    now=$(date +%s)
+    header=$(printf '%s' '{"alg":"RS256","typ":"JWT"}' | b64url)
+    claims=$(printf '{"iss":"%s","aud":"%s","sub":"%s","azp":"%s","scope":"%s","iat":%d,"exp":%d}' \
+        "$JWT_ISSUER" "$JWT_AUDIENCE" "$2" "$2" "$3" "$now" $(( now + $4 )) | b64url)
+    printf '%s.%s.%s' "$header" "$claims" \
+        "$(printf '%s.%s' "$header" "$claims" | openssl dgst -sha256 -sign "$1" -binary | b64url)"
+}
+
 # ------------------------------------------------------------------------------------------------ service
 
 service_env() { # pg-port db-password public-key base-url: the environment of every start of the packaged jar
@@ -208,10 +268,29 @@ http_status() { # curl arguments...: the status code, 000 when there was no answ
     curl -s -o /dev/null -w '%{http_code}' "$@" || true
 }
 
+await_ok() { # pid url token timeout-seconds log: polls every 10 ms until an authenticated 200
+    local code deadline=$(( $(date +%s) + $4 ))
+    while :; do
+        code=$(http_status --max-time 5 -H "Authorization: Bearer $3" "$2")
+        [[ $code == 200 ]] && return 0
+        if ! kill -0 "$1" 2>/dev/null; then
+            tail -n 40 "$5" >&2
+            die "the service exited during startup (log: $5)"
+        fi
+        if (( $(date +%s) > deadline )); then
+            tail -n 40 "$5" >&2
+            die "no 200 from $2 within ${4}s (last status $code; log: $5)"
+        fi
+        sleep 0.01
+    done
+}
+
+rss_kb() { awk -v f="${2:-VmRSS}:" '$1 == f {print $2}' "/proc/$1/status"; }
+
 # ------------------------------------------------------------------------------------------------ figures
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-verdict() { # value op target
-    awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { ok = (op == ">=") ? (v + 0 >= t + 0) : (v + 0 <= t + 0);
-        print ok ? "meets" : "misses" }'
+verdict() { # value op target: "meets", "misses", or "n/a" when the value is not a number
+    awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { if (v !~ /^[0-9]+(\.[0-9]+)?$/) { print "n/a"; exit }
+        ok = (op == ">=") ? (v + 0 >= t + 0) : (v + 0 <= t + 0); print ok ? "meets" : "misses" }'
 }
