@@ -5,6 +5,7 @@ import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.headers.Header;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
@@ -17,6 +18,7 @@ import dev.atrium.common.paging.Paging;
 import dev.atrium.common.security.Callers;
 import dev.atrium.common.web.ETags;
 import dev.atrium.common.web.Lists;
+import dev.atrium.common.web.ProblemCodes;
 import dev.atrium.common.web.Replies;
 import dev.atrium.idempotency.Idempotency;
 import io.quarkus.security.Authenticated;
@@ -64,6 +66,8 @@ public class ApiKeyResource {
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
+    @ProblemCodes({ "plan_feature_unavailable", "limit_exceeded", "workspace_archived", "workspace_frozen",
+            "invalid_state_transition" })
     @Operation(operationId = "createApiKey", summary = "Create an API key; its secret is shown once",
             description = "The secret is `atr_` followed by 58 base62 characters (the key id with its home cell code,"
                     + " 131 random bits and a CRC-32 checksum) and matches the published pattern `"
@@ -99,6 +103,8 @@ public class ApiKeyResource {
     @PUT
     @Path("/{key_id}")
     @Consumes(MediaType.APPLICATION_JSON)
+    @ProblemCodes({ "plan_feature_unavailable", "workspace_archived", "workspace_frozen", "invalid_state_transition",
+            "conflict" })
     @Operation(operationId = "updateApiKey", summary = "Replace an API key's name, scopes and expiry")
     @APIResponse(responseCode = "200", description = "Updated",
             content = @Content(schema = @Schema(implementation = ApiKeyView.class)))
@@ -110,6 +116,7 @@ public class ApiKeyResource {
 
     @DELETE
     @Path("/{key_id}")
+    @ProblemCodes({ "invalid_state_transition", "conflict" })
     @Operation(operationId = "revokeApiKey", summary = "Revoke an API key at once (the record stays for the audit trail)")
     @APIResponse(responseCode = "204", description = "Revoked (also when it already was)")
     public Uni<Response> revoke(@PathParam("workspace_id") String workspaceId, @PathParam("key_id") String keyId,
@@ -120,13 +127,17 @@ public class ApiKeyResource {
     @POST
     @Path("/{key_id}/rotate")
     @Consumes(MediaType.APPLICATION_JSON)
+    @ProblemCodes({ "plan_feature_unavailable", "workspace_archived", "workspace_frozen", "invalid_state_transition",
+            "conflict" })
     @Operation(operationId = "rotateApiKey", summary = "Give an API key a new secret",
             description = "The old secret keeps working for `grace_seconds` (default 0, at most 7 days).")
+    @RequestBody(required = false, content = @Content(schema = @Schema(implementation = RotateApiKeyRequest.class)))
     @APIResponse(responseCode = "200", description = "Rotated; the new `secret` is shown once",
             content = @Content(schema = @Schema(implementation = ApiKeySecretView.class)))
     public Uni<Response> rotate(@PathParam("workspace_id") String workspaceId, @PathParam("key_id") String keyId,
-            RotateApiKeyRequest body, @HeaderParam(Idempotency.HEADER) String idempotencyKey) {
-        return keys.rotate(callers.current(), workspaceId, keyId, body, idempotencyKey,
+            RotateApiKeyRequest body, @HeaderParam("If-Match") String ifMatch,
+            @HeaderParam(Idempotency.HEADER) String idempotencyKey) {
+        return keys.rotate(callers.current(), workspaceId, keyId, body, ifMatch, idempotencyKey,
                 rotated -> replies.of(200, rotated).secret("secret"))
                 .map(outcome -> outcome.reply().toResponse());
     }

@@ -182,8 +182,9 @@ public class ApiKeyService {
 
     // ---------------------------------------------------------------- rotate
 
+    /** A new secret for the key; {@code If-Match} names the key as it was read (412 when it changed). */
     public Uni<Idempotency.Outcome<ApiKeySecretView>> rotate(Caller caller, String workspaceId, String keyId,
-            RotateApiKeyRequest body, String idempotencyKey, Function<ApiKeySecretView, Reply> reply) {
+            RotateApiKeyRequest body, String ifMatch, String idempotencyKey, Function<ApiKeySecretView, Reply> reply) {
         RotateApiKeyRequest req = body != null ? body : new RotateApiKeyRequest(null);
         int grace = req.graceSeconds() == null ? 0 : req.graceSeconds();
         if (grace < 0 || grace > RotateApiKeyRequest.MAX_GRACE_SECONDS) {
@@ -198,6 +199,7 @@ public class ApiKeyService {
                     ws.requireWritable();
                     return load(workspaceId, keyId).call(Locks::forUpdate).flatMap(k -> {
                         Instant now = Clock.now();
+                        ETags.requireMatch(ifMatch, ApiKeyMapper.etag(k));
                         if (k.revokedAt != null) {
                             throw ApiException.conflict("conflict", "The API key is revoked.");
                         }

@@ -17,6 +17,7 @@ import dev.atrium.common.paging.Paging;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.problem.Problem;
 import dev.atrium.common.security.Callers;
+import dev.atrium.common.web.ProblemCodes;
 import io.quarkus.security.Authenticated;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.GET;
@@ -43,6 +44,7 @@ public class EventFeedResource {
     }
 
     @GET
+    @ProblemCodes({ "cursor_expired", "invalid_cursor" })
     @Operation(operationId = "listEvents", summary = "Every event of this cell in commit order, oldest first",
             description = "For services with `atrium:events:read`. Follow the `Link: rel=\"next\"` header, which is "
                     + "sent on every page, empty ones included; no committed event is skipped or repeated.")

@@ -65,11 +65,12 @@ public enum ExportFormat {
     }
 
     /**
-     * Reads {@code format} and {@code entity}. No {@code format} means NDJSON, whatever {@code Accept} says, so a
-     * plain download and {@code Accept: application/x-ndjson} get the same stream.
+     * Reads {@code format} and {@code entity}. No {@code format} means the configured default
+     * ({@code atrium.export.default-format}, NDJSON unless set), whatever {@code Accept} says, so a plain download
+     * and {@code Accept: application/x-ndjson} get the same stream.
      */
-    public static Request parse(String format, String entity) {
-        ExportFormat chosen = format == null ? NDJSON : parseFormat(format);
+    public static Request parse(String format, String entity, ExportFormat defaultFormat) {
+        ExportFormat chosen = format == null ? defaultFormat : parseFormat(format);
         Violations v = new Violations();
         v.check(chosen != null, "format", "one of " + formats());
         Entity e = entity == null ? null : Entity.parse(entity);
@@ -81,6 +82,16 @@ public enum ExportFormat {
         }
         v.throwIfAny();
         return new Request(chosen, e);
+    }
+
+    /** The configured default, refused at start when it names no format. */
+    public static ExportFormat configured(String value) {
+        ExportFormat f = parseFormat(value);
+        if (f == null) {
+            throw new IllegalArgumentException("atrium.export.default-format must be one of " + formats() + ", not '"
+                    + value + "'");
+        }
+        return f;
     }
 
     private static ExportFormat parseFormat(String value) {

@@ -1,5 +1,6 @@
 package dev.atrium.export;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
@@ -31,16 +32,21 @@ public class ExportResource {
 
     private final ExportService exports;
     private final Callers callers;
+    private final ExportFormat defaultFormat;
 
-    public ExportResource(ExportService exports, Callers callers) {
+    public ExportResource(ExportService exports, Callers callers,
+            @ConfigProperty(name = "atrium.export.default-format", defaultValue = "ndjson") String defaultFormat) {
         this.exports = exports;
         this.callers = callers;
+        this.defaultFormat = ExportFormat.configured(defaultFormat);
     }
 
     @GET
     @AcceptsApiKeys
     @Operation(operationId = "exportWorkspace", summary = "Stream everything of the workspace",
-            description = "NDJSON (default): one typed record per line (workspace, members, invitations, API keys,"
+            description = "Without `format`, the cell's configured default (`atrium.export.default-format`, NDJSON "
+                    + "unless set; with `csv`, `entity` is then required). "
+                    + "NDJSON: one typed record per line (workspace, members, invitations, API keys,"
                     + " environments, provisioning runs, events) and a final"
                     + " `{\"object\":\"export_end\",\"records\":N}` line. `format=json`: one document."
                     + " `format=csv&entity=...`: RFC 4180, one entity per file."
@@ -51,12 +57,12 @@ public class ExportResource {
                     @Content(mediaType = "application/json", schema = @Schema(type = SchemaType.OBJECT)),
                     @Content(mediaType = "text/csv", schema = @Schema(type = SchemaType.STRING)) })
     public Uni<Response> export(@PathParam("workspace_id") String workspaceId,
-            @Parameter(description = "`ndjson` (default), `json` or `csv`",
+            @Parameter(description = "`ndjson`, `json` or `csv`; absent: the configured default",
                     schema = @Schema(enumeration = { "ndjson", "json", "csv" })) @QueryParam("format") String format,
             @Parameter(description = "With `format=csv` only, and required there",
                     schema = @Schema(enumeration = { "members", "invitations", "api_keys", "environments", "events" }))
             @QueryParam("entity") String entity) {
-        ExportFormat.Request request = ExportFormat.parse(format, entity);
+        ExportFormat.Request request = ExportFormat.parse(format, entity, defaultFormat);
         return exports.open(callers.current(), workspaceId, request).map(export -> {
             Response.ResponseBuilder ok = Response.ok(new ExportStream(exports.body(export))).type(export.mediaType());
             export.headers().forEach(ok::header);

@@ -14,6 +14,7 @@ import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.security.Callers;
 import dev.atrium.common.web.ETags;
 import dev.atrium.common.web.Lists;
+import dev.atrium.common.web.ProblemCodes;
 import dev.atrium.common.web.Replies;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.invitation.dto.AcceptRequest;
@@ -60,6 +61,8 @@ public class InvitationResource {
     @POST
     @Path("/workspaces/{workspace_id}/members/invite")
     @Consumes(MediaType.APPLICATION_JSON)
+    @ProblemCodes({ "already_member", "limit_exceeded", "rate_limited", "workspace_archived", "workspace_frozen",
+            "invalid_state_transition", "conflict" })
     @Operation(operationId = "inviteMember", summary = "Invite someone by email; the token is shown only in this answer")
     @APIResponse(responseCode = "201", description = "Invited; `Location` and the `RateLimit-*` headers",
             content = @Content(schema = @Schema(implementation = CreatedInvitationView.class)),
@@ -112,6 +115,7 @@ public class InvitationResource {
 
     @POST
     @Path("/workspaces/{workspace_id}/invitations/{invitation_id}/resend")
+    @ProblemCodes({ "conflict", "rate_limited", "workspace_archived", "workspace_frozen", "invalid_state_transition" })
     @Operation(operationId = "resendInvitation", summary = "Send a new token with a renewed expiry; the old token dies")
     @APIResponse(responseCode = "200", description = "Resent; the new token is shown only in this answer",
             content = @Content(schema = @Schema(implementation = CreatedInvitationView.class)))
@@ -135,6 +139,8 @@ public class InvitationResource {
     @POST
     @Path("/workspaces/invitations/accept")
     @Consumes(MediaType.APPLICATION_JSON)
+    @ProblemCodes({ "not_found", "wrong_region", "limit_exceeded", "workspace_archived", "workspace_frozen",
+            "already_member", "invalid_state_transition", "conflict" })
     @Operation(operationId = "acceptInvitation", summary = "Accept an invitation, the token in the body")
     @APIResponse(responseCode = "200", description = "The membership the invitation became",
             content = @Content(schema = @Schema(implementation = MemberView.class)))
@@ -147,6 +153,8 @@ public class InvitationResource {
 
     @POST
     @Path("/workspaces/invitations/{token}/accept")
+    @ProblemCodes({ "wrong_region", "limit_exceeded", "workspace_archived", "workspace_frozen", "already_member",
+            "invalid_state_transition", "conflict" })
     @Operation(operationId = "acceptInvitationByToken", summary = "Accept an invitation, the token in the path")
     @APIResponse(responseCode = "200", description = "The membership the invitation became",
             content = @Content(schema = @Schema(implementation = MemberView.class)))
@@ -158,6 +166,7 @@ public class InvitationResource {
 
     @POST
     @Path("/workspaces/invitations/{token}/decline")
+    @ProblemCodes({ "conflict" })
     @Operation(operationId = "declineInvitation", summary = "Decline an invitation")
     @APIResponse(responseCode = "200", description = "The declined invitation",
             content = @Content(schema = @Schema(implementation = InvitationView.class)))
@@ -170,8 +179,11 @@ public class InvitationResource {
     @DELETE
     @Path("/workspaces/invitations/{invitation_id}")
     @Operation(operationId = "revokeInvitation", summary = "Revoke a pending invitation")
-    @APIResponse(responseCode = "204", description = "Revoked (also when it already was)")
-    public Uni<Response> revoke(@PathParam("invitation_id") String invitationId) {
-        return invitations.revoke(callers.current(), invitationId).map(v -> Response.noContent().build());
+    @APIResponse(responseCode = "204", description = "Revoked (also when it already was, unless `If-Match` names "
+            + "the invitation as it was before)")
+    @ProblemCodes({ "conflict", "precondition_failed" })
+    public Uni<Response> revoke(@PathParam("invitation_id") String invitationId,
+            @HeaderParam("If-Match") String ifMatch) {
+        return invitations.revoke(callers.current(), invitationId, ifMatch).map(v -> Response.noContent().build());
     }
 }

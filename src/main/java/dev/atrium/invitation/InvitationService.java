@@ -432,7 +432,8 @@ public class InvitationService {
 
     // ---------------------------------------------------------------- revoke
 
-    public Uni<Void> revoke(Caller caller, String invitationId) {
+    /** Revokes a pending invitation; {@code If-Match} names the invitation as it was read (412 when it changed). */
+    public Uni<Void> revoke(Caller caller, String invitationId, String ifMatch) {
         cells.requireLocal(invitationId, "inv", caller.pathAndQuery());
         return Shield.of(() -> Panache.withTransaction(() -> Panache.getSession()
                 .chain(s -> s.createNativeQuery("select workspace_id from invitations where id = :id", String.class)
@@ -444,6 +445,7 @@ public class InvitationService {
                     return lockedGrant(caller, ids.get(0)).chain(grant -> child(grant.workspace().id(), invitationId)
                             .chain(found -> {
                                 Instant now = Clock.now();
+                                ETags.requireMatch(ifMatch, etags.of(InvitationMapper.view(found, now)));
                                 String shown = found.effectiveStatus(now);
                                 if (InvitationStatus.REVOKED.is(shown)) {
                                     return Uni.createFrom().voidItem();

@@ -17,6 +17,7 @@ import dev.atrium.common.paging.Paging;
 import dev.atrium.common.security.Callers;
 import dev.atrium.common.web.ETags;
 import dev.atrium.common.web.Lists;
+import dev.atrium.common.web.ProblemCodes;
 import dev.atrium.common.web.Replies;
 import dev.atrium.common.web.Versioned;
 import dev.atrium.idempotency.Idempotency;
@@ -103,6 +104,8 @@ public class MemberResource {
     @PATCH
     @Path("/workspaces/{workspace_id}/members/{member_id}")
     @Consumes({ "application/merge-patch+json", MediaType.APPLICATION_JSON })
+    @ProblemCodes({ "invalid_role_transition", "workspace_archived", "workspace_frozen", "invalid_state_transition",
+            "conflict" })
     @Operation(operationId = "updateMember", summary = "Change a member's role")
     @RequestBody(content = @Content(schema = @Schema(implementation = UpdateMemberRequest.class)))
     @APIResponse(responseCode = "200", description = "The member, with `ETag`",
@@ -114,6 +117,7 @@ public class MemberResource {
 
     @DELETE
     @Path("/workspaces/{workspace_id}/members/{member_id}")
+    @ProblemCodes({ "invalid_role_transition", "invalid_state_transition", "conflict" })
     @Operation(operationId = "removeMember", summary = "Remove a member, or leave by naming your own member id")
     @APIResponse(responseCode = "204", description = "Removed")
     public Uni<Response> remove(@PathParam("workspace_id") String workspaceId,
@@ -125,13 +129,15 @@ public class MemberResource {
     @POST
     @Path("/workspaces/{workspace_id}/transfer-ownership")
     @Consumes(MediaType.APPLICATION_JSON)
+    @ProblemCodes({ "invalid_role_transition", "invalid_state_transition", "conflict" })
     @Operation(operationId = "transferWorkspaceOwnership",
             summary = "Make another member the owner; the current owner becomes an admin")
     @APIResponse(responseCode = "200", description = "Both members as they are now",
             content = @Content(schema = @Schema(implementation = OwnershipTransferView.class)))
     public Uni<Response> transfer(@PathParam("workspace_id") String workspaceId, TransferOwnershipRequest body,
-            @HeaderParam(Idempotency.HEADER) String idempotencyKey) {
-        return members.transfer(callers.current(), workspaceId, body, idempotencyKey,
+            @Parameter(description = "The workspace's `ETag`: transfer only if the workspace is as it was read")
+            @HeaderParam("If-Match") String ifMatch, @HeaderParam(Idempotency.HEADER) String idempotencyKey) {
+        return members.transfer(callers.current(), workspaceId, body, ifMatch, idempotencyKey,
                 transfer -> replies.of(200, transfer)).map(outcome -> outcome.reply().toResponse());
     }
 

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.atrium.access.Access;
 import dev.atrium.access.Permission;
+import dev.atrium.access.WorkspaceDirectory;
 import dev.atrium.access.WorkspaceRef;
 import dev.atrium.apikey.ApiKeyService;
 import dev.atrium.audit.EventLog;
@@ -56,10 +57,12 @@ public class MemberService {
     private final ApiKeyService apiKeys;
     private final Memberships memberships;
     private final MemberQueries queries;
+    private final WorkspaceDirectory workspaces;
 
     public MemberService(Cells cells, Access access, EventLog events, Idempotency idempotency, ETags etags,
-            ApiKeyService apiKeys, Memberships memberships, MemberQueries queries) {
+            ApiKeyService apiKeys, Memberships memberships, MemberQueries queries, WorkspaceDirectory workspaces) {
         this.queries = queries;
+        this.workspaces = workspaces;
         this.apiKeys = apiKeys;
         this.memberships = memberships;
         this.cells = cells;
@@ -229,8 +232,10 @@ public class MemberService {
 
     // ---------------------------------------------------------------- transfer ownership
 
+    /** {@code If-Match} names the workspace as it was read ({@code GET /v1/workspaces/{id}}): 412 when it changed. */
     public Uni<Idempotency.Outcome<OwnershipTransferView>> transfer(Caller caller, String workspaceId,
-            TransferOwnershipRequest body, String idempotencyKey, Function<OwnershipTransferView, Reply> reply) {
+            TransferOwnershipRequest body, String ifMatch, String idempotencyKey,
+            Function<OwnershipTransferView, Reply> reply) {
         TransferOwnershipRequest req = body == null ? new TransferOwnershipRequest(null) : body;
         new Violations()
                 .check(req.memberId() != null && !req.memberId().isBlank() && req.memberId().length() <= 100,
@@ -239,7 +244,7 @@ public class MemberService {
         // A replay needs the caller still to be a member: the transfer itself made the old owner an admin.
         return idempotency.run(caller, idempotencyKey, req,
                 () -> access.workspace(caller, workspaceId, Permission.MEMBERS_READ),
-                () -> transferNow(caller, workspaceId, req.memberId()), reply);
+                () -> transferNow(caller, workspaceId, req.memberId(), ifMatch), reply);
     }
 
     /**
@@ -251,12 +256,14 @@ public class MemberService {
      * Events: one {@code member.updated} per role change (what services tracking roles follow) and one
      * {@code workspace.ownership_transferred} naming both members (the act itself, for the audit log).
      */
-    private Uni<OwnershipTransferView> transferNow(Caller caller, String workspaceId, String targetId) {
+    private Uni<OwnershipTransferView> transferNow(Caller caller, String workspaceId, String targetId,
+            String ifMatch) {
         Principal p = caller.principal();
         return access.workspace(caller, workspaceId, Permission.OWNERSHIP_TRANSFER).flatMap(g -> {
             WorkspaceRef ws = g.workspace();
             ws.requireNotDeleted();
-            return lockOwner(workspaceId).flatMap(owner -> {
+            return lockOwner(workspaceId).call(owner -> ifMatch == null ? Uni.createFrom().voidItem()
+                    : workspaces.etag(ws).invoke(etag -> ETags.requireMatch(ifMatch, etag))).flatMap(owner -> {
                 if (!p.platformAdmin() && !(p.isUser() && p.id().equals(owner.userId))) {
                     throw ApiException.forbidden("Only the owner transfers ownership.");
                 }

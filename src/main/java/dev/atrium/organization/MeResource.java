@@ -37,12 +37,14 @@ public class MeResource {
 
     @Schema(name = "Me")
     public record MeView(@Schema(enumeration = "principal") String object,
-            @Schema(enumeration = { "user", "service" }) String type, String id, String email, boolean emailVerified,
-            String name, Set<String> scopes, boolean platformAdmin, List<Membership> organizations) {
+            @Schema(enumeration = { "user", "service" }) String type, String id, @Schema(nullable = true) String email,
+            boolean emailVerified, @Schema(nullable = true) String name, Set<String> scopes, boolean platformAdmin,
+            List<Membership> organizations) {
     }
 
     @Schema(name = "OrganizationMembership")
-    public record Membership(String id, String name, String role, boolean personal) {
+    public record Membership(String id, String name, @Schema(enumeration = { "owner", "admin", "member" }) String role,
+            boolean personal) {
     }
 
     @GET

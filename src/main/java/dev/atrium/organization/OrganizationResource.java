@@ -2,6 +2,7 @@ package dev.atrium.organization;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
@@ -14,6 +15,7 @@ import dev.atrium.common.paging.Paging;
 import dev.atrium.common.security.Callers;
 import dev.atrium.common.web.ETags;
 import dev.atrium.common.web.Lists;
+import dev.atrium.common.web.ProblemCodes;
 import dev.atrium.common.web.Replies;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.organization.dto.CreateOrganizationRequest;
@@ -60,6 +62,7 @@ public class OrganizationResource {
     @POST
     @Path("/organizations")
     @Consumes(MediaType.APPLICATION_JSON)
+    @ProblemCodes({ "conflict" })
     @Operation(operationId = "createOrganization", summary = "Create an organization; the caller becomes its owner")
     @APIResponse(responseCode = "201", description = "Created",
             content = @Content(schema = @Schema(implementation = OrganizationView.class)))
@@ -85,7 +88,10 @@ public class OrganizationResource {
     @Path("/organizations/{org_id}")
     @Operation(operationId = "getOrganization", summary = "Read an organization")
     @APIResponse(responseCode = "200", description = "The organization, with `ETag`",
-            content = @Content(schema = @Schema(implementation = OrganizationView.class)))
+            content = @Content(schema = @Schema(implementation = OrganizationView.class)),
+            headers = @Header(name = "ETag", required = true))
+    @APIResponse(responseCode = "304", description = "`If-None-Match` matched",
+            headers = @Header(name = "ETag", required = true))
     public Uni<Response> get(@PathParam("org_id") String id, @HeaderParam("If-None-Match") String ifNoneMatch) {
         return organizations.get(callers.current(), id).map(view -> {
             String etag = etags.of(view);
@@ -99,6 +105,7 @@ public class OrganizationResource {
     @PATCH
     @Path("/organizations/{org_id}")
     @Consumes({ "application/merge-patch+json", MediaType.APPLICATION_JSON })
+    @ProblemCodes({ "conflict" })
     @Operation(operationId = "updateOrganization", summary = "Merge-patch an organization's name or slug")
     @RequestBody(content = @Content(schema = @Schema(implementation = UpdateOrganizationRequest.class)))
     @APIResponse(responseCode = "200", description = "Updated",
@@ -124,18 +131,25 @@ public class OrganizationResource {
     @Path("/organizations/{org_id}/members/{user_id}")
     @Consumes(MediaType.APPLICATION_JSON)
     @Operation(operationId = "putOrganizationMember", summary = "Add a member or change a member's role")
-    @APIResponse(responseCode = "200", description = "The membership",
-            content = @Content(schema = @Schema(implementation = OrganizationMemberView.class)))
-    public Uni<OrganizationMemberView> putMember(@PathParam("org_id") String id, @PathParam("user_id") String userId,
-            PutOrganizationMemberRequest body) {
-        return organizations.putMember(callers.current(), id, userId, body);
+    @APIResponse(responseCode = "200", description = "The membership, with its `ETag` (send it as `If-Match` to "
+            + "change or remove the membership only as read)",
+            content = @Content(schema = @Schema(implementation = OrganizationMemberView.class)),
+            headers = @Header(name = "ETag", required = true))
+    @ProblemCodes({ "invalid_role_transition", "precondition_failed" })
+    public Uni<Response> putMember(@PathParam("org_id") String id, @PathParam("user_id") String userId,
+            PutOrganizationMemberRequest body, @HeaderParam("If-Match") String ifMatch) {
+        return organizations.putMember(callers.current(), id, userId, body, ifMatch)
+                .map(view -> Response.ok(view).header("ETag", etags.of(view)).build());
     }
 
     @DELETE
     @Path("/organizations/{org_id}/members/{user_id}")
     @Operation(operationId = "removeOrganizationMember", summary = "Remove a member, or leave")
     @APIResponse(responseCode = "204", description = "Removed")
-    public Uni<Response> removeMember(@PathParam("org_id") String id, @PathParam("user_id") String userId) {
-        return organizations.removeMember(callers.current(), id, userId).replaceWith(Response.noContent().build());
+    @ProblemCodes({ "invalid_role_transition", "precondition_failed" })
+    public Uni<Response> removeMember(@PathParam("org_id") String id, @PathParam("user_id") String userId,
+            @HeaderParam("If-Match") String ifMatch) {
+        return organizations.removeMember(callers.current(), id, userId, ifMatch)
+                .replaceWith(Response.noContent().build());
     }
 }

@@ -293,8 +293,9 @@ public class OrganizationService {
      * Adds or changes a member. Nobody grants a role above their own; only an owner makes, changes or removes an
      * admin or owner; the last owner can neither be demoted nor removed.
      */
+    /** Adds a member or changes a member's role; {@code If-Match} names the membership as it was read. */
     public Uni<OrganizationMemberView> putMember(Caller caller, String id, String userId,
-            PutOrganizationMemberRequest body) {
+            PutOrganizationMemberRequest body, String ifMatch) {
         PutOrganizationMemberRequest req = body == null ? new PutOrganizationMemberRequest(null, null, null) : body;
         Role target = Role.parse(req.role()).filter(r -> r != Role.VIEWER).orElse(null);
         new Violations()
@@ -306,7 +307,10 @@ public class OrganizationService {
                 .throwIfAny();
         return Shield.of(() -> Panache.withTransaction(() -> access.organization(caller, id, OrgPermission.MANAGE_MEMBERS)
                 .flatMap(g -> OrganizationMember.<OrganizationMember>findById(new OrganizationMember.Key(id, userId))
+                        .call(existing -> existing == null ? Uni.createFrom().voidItem() : Locks.forUpdate(existing))
                         .flatMap(existing -> {
+                            ETags.requireMatch(ifMatch, existing == null ? null
+                                    : etags.of(OrganizationMapper.view(existing)));
                             Role current = existing == null ? null : Role.parse(existing.role).orElse(null);
                             requireMayGrant(caller, g.role(), current, target);
                             Uni<Void> ownerCheck = current == Role.OWNER && target != Role.OWNER
@@ -343,11 +347,12 @@ public class OrganizationService {
                         }))));
     }
 
-    public Uni<Void> removeMember(Caller caller, String id, String userId) {
+    public Uni<Void> removeMember(Caller caller, String id, String userId, String ifMatch) {
         boolean self = caller.principal().isUser() && caller.principal().id().equals(userId);
         return Shield.of(() -> Panache.withTransaction(() -> access
                 .organization(caller, id, self ? OrgPermission.READ : OrgPermission.MANAGE_MEMBERS)
                 .flatMap(g -> OrganizationMember.<OrganizationMember>findById(new OrganizationMember.Key(id, userId))
+                        .call(existing -> existing == null ? Uni.createFrom().voidItem() : Locks.forUpdate(existing))
                         .flatMap(existing -> {
                             if (existing == null) {
                                 return Uni.createFrom().failure(ApiException.notFound());
@@ -356,6 +361,7 @@ public class OrganizationService {
                             if (!self) {
                                 requireMayGrant(caller, g.role(), current, null);
                             }
+                            ETags.requireMatch(ifMatch, etags.of(OrganizationMapper.view(existing)));
                             Uni<Void> ownerCheck = current == Role.OWNER ? requireAnotherOwner(id)
                                     : Uni.createFrom().voidItem();
                             OrganizationMemberView before = OrganizationMapper.view(existing);

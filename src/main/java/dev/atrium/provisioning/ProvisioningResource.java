@@ -7,6 +7,7 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import dev.atrium.common.security.Callers;
+import dev.atrium.common.web.ProblemCodes;
 import dev.atrium.common.web.Replies;
 import dev.atrium.idempotency.Idempotency;
 import dev.atrium.provisioning.dto.ProvisioningRunView;
@@ -46,6 +47,7 @@ public class ProvisioningResource {
 
     @POST
     @Path("/{run_id}/retry")
+    @ProblemCodes({ "invalid_state_transition", "conflict" })
     @Operation(operationId = "retryProvisioningRun", summary = "Re-run a failed provisioning run",
             description = "Owners, admins and services with atrium:admin. The run starts again from its first "
                     + "unfinished step (a compensated create run from the beginning); a failed workspace goes back "

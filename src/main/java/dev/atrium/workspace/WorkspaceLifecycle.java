@@ -102,7 +102,7 @@ public class WorkspaceLifecycle {
                     }
                     if (ws.purgeAt != null && !ws.purgeAt.isAfter(Clock.now())) {
                         throw ApiException.invalidTransition(ws.status, "restored")
-                                .extension("purge_at", ws.purgeAt.toString());
+                                .extension("purge_at", ws.purgeAt);
                     }
                     return changes.apply(ws, caller.actor(), caller.requestId(), "workspace.restored", org -> {
                         WorkspaceStatus target = WorkspaceStatus.of(ws.statusBeforeDelete);

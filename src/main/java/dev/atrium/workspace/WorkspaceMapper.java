@@ -12,9 +12,10 @@ public final class WorkspaceMapper {
     }
 
     public static WorkspaceView view(Workspace w, String organizationName) {
-        return new WorkspaceView("workspace", w.id, w.organizationId, organizationName, w.name, w.slug, w.description,
-                w.region, w.tenancyModel, w.status, WorkspaceStatus.ARCHIVED.wire().equals(w.status), w.archivedAt,
-                w.frozenReason, w.frozenAt, w.frozenBy, w.billingMode, w.pooledSeatLimit, w.plan, settings(w.settings),
+        return new WorkspaceView("workspace", w.id, w.organizationId, w.organizationId, organizationName, w.name,
+                w.slug, w.description, w.region, w.tenancyModel, w.status,
+                WorkspaceStatus.ARCHIVED.wire().equals(w.status), w.archivedAt, w.frozenReason, w.frozenAt,
+                w.frozenBy, w.billingMode, w.pooledSeatLimit, w.plan, settings(w.settings),
                 new TreeMap<>(w.metadata == null ? Map.of() : w.metadata), w.createdAt, w.updatedAt, w.createdBy,
                 w.updatedBy, w.provisioningRunId, w.failureReason, w.deletedAt, w.purgeAt, w.version);
     }

@@ -8,6 +8,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.headers.Header;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
@@ -28,6 +29,7 @@ import dev.atrium.common.security.Callers;
 import dev.atrium.common.text.Text;
 import dev.atrium.common.web.ETags;
 import dev.atrium.common.web.Lists;
+import dev.atrium.common.web.ProblemCodes;
 import dev.atrium.common.web.Replies;
 import dev.atrium.common.web.Reply;
 import dev.atrium.common.web.Versioned;
@@ -84,6 +86,7 @@ public class WorkspaceResource {
     @POST
     @Path("/workspaces")
     @Consumes(MediaType.APPLICATION_JSON)
+    @ProblemCodes({ "conflict", "limit_exceeded", "unknown_region", "cell_unavailable", "wrong_region", "not_found" })
     @Operation(operationId = "createWorkspace", summary = "Create a workspace and start provisioning it")
     @APIResponse(responseCode = "202", description = "Provisioning started; `Location`, `Link: rel=monitor`, `Retry-After`",
             content = @Content(schema = @Schema(implementation = WorkspaceView.class)),
@@ -104,13 +107,17 @@ public class WorkspaceResource {
     @POST
     @Path("/organizations/{org_id}/workspaces")
     @Consumes(MediaType.APPLICATION_JSON)
+    @ProblemCodes({ "conflict", "limit_exceeded", "unknown_region", "cell_unavailable" })
     @Operation(operationId = "createOrganizationWorkspace", summary = "Create a workspace in an organization")
-    @APIResponse(responseCode = "202", description = "Provisioning started",
+    @APIResponse(responseCode = "202", description = "Provisioning started; `Location`, `Link: rel=monitor`, "
+            + "`Retry-After`", content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
+    @APIResponse(responseCode = "201", description = "With `Prefer: wait=N`: the workspace is active",
             content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
     @APIResponse(responseCode = "503", description = "The organization's home cell cannot be reached "
             + "(`cell_unavailable`, with `Retry-After`); nothing was created")
     public Uni<Response> createInOrganization(@PathParam("org_id") String organizationId,
             CreateWorkspaceRequest body, @HeaderParam(Idempotency.HEADER) String idempotencyKey,
+            @Parameter(description = "`wait=N` (seconds, at most 30) answers 201 once the workspace is active")
             @HeaderParam("Prefer") String prefer) {
         return create(body, organizationId, idempotencyKey, prefer);
     }
@@ -163,18 +170,25 @@ public class WorkspaceResource {
 
     @GET
     @Path("/workspaces")
-    @Operation(operationId = "listWorkspaces", summary = "Workspaces the caller is a member of")
-    @Parameter(name = "organization_id", in = org.eclipse.microprofile.openapi.annotations.enums.ParameterIn.QUERY)
-    @Parameter(name = "status", in = org.eclipse.microprofile.openapi.annotations.enums.ParameterIn.QUERY)
-    @Parameter(name = "region", in = org.eclipse.microprofile.openapi.annotations.enums.ParameterIn.QUERY)
-    @Parameter(name = "archived", in = org.eclipse.microprofile.openapi.annotations.enums.ParameterIn.QUERY)
-    @Parameter(name = "q", description = "Name prefix", in = org.eclipse.microprofile.openapi.annotations.enums.ParameterIn.QUERY)
-    @Parameter(name = "limit", in = org.eclipse.microprofile.openapi.annotations.enums.ParameterIn.QUERY)
-    @Parameter(name = "cursor", in = org.eclipse.microprofile.openapi.annotations.enums.ParameterIn.QUERY)
-    @Parameter(name = "sort", description = "created_at, -created_at (default), name, -name",
-            in = org.eclipse.microprofile.openapi.annotations.enums.ParameterIn.QUERY)
-    @Parameter(name = "regions", in = org.eclipse.microprofile.openapi.annotations.enums.ParameterIn.QUERY,
-            schema = @Schema(enumeration = "all"),
+    @Operation(operationId = "listWorkspaces", summary = "Workspaces the caller is a member of",
+            description = "Besides the parameters below, `metadata.<key>=<value>` (key at most "
+                    + WorkspaceLimits.METADATA_KEY_MAX + " characters, value at most "
+                    + WorkspaceLimits.METADATA_VALUE_MAX + ") keeps the workspaces whose metadata has that value; "
+                    + "any other parameter is 400 `validation_failed`.")
+    @Parameter(name = "organization_id", in = ParameterIn.QUERY, schema = @Schema(type = SchemaType.STRING))
+    @Parameter(name = "status", in = ParameterIn.QUERY, schema = @Schema(type = SchemaType.STRING,
+            enumeration = { "provisioning", "active", "failed", "frozen", "archived", "deleting", "deleted" }),
+            description = "Deleted workspaces are listed only with `status=deleted`")
+    @Parameter(name = "region", in = ParameterIn.QUERY, schema = @Schema(type = SchemaType.STRING))
+    @Parameter(name = "archived", in = ParameterIn.QUERY, schema = @Schema(type = SchemaType.BOOLEAN))
+    @Parameter(name = "q", description = "Name prefix", in = ParameterIn.QUERY,
+            schema = @Schema(type = SchemaType.STRING, maxLength = Text.NAME_MAX))
+    @Parameter(name = "limit", in = ParameterIn.QUERY, schema = @Schema(type = SchemaType.INTEGER))
+    @Parameter(name = "cursor", in = ParameterIn.QUERY, schema = @Schema(type = SchemaType.STRING))
+    @Parameter(name = "sort", in = ParameterIn.QUERY, schema = @Schema(type = SchemaType.STRING,
+            enumeration = { "created_at", "-created_at", "name", "-name" }, defaultValue = "-created_at"))
+    @Parameter(name = "regions", in = ParameterIn.QUERY,
+            schema = @Schema(type = SchemaType.STRING, enumeration = "all"),
             description = "`all` adds the caller's workspaces in every other region (cell), read from each cell in "
                     + "parallel with the caller's token and merged in `sort` order; nothing is copied between cells. "
                     + "A region that does not answer in time is left out and named in `X-Atrium-Unreachable-Regions`. "
@@ -200,7 +214,18 @@ public class WorkspaceResource {
 
     @GET
     @Path("/organizations/{org_id}/workspaces")
-    @Operation(operationId = "listOrganizationWorkspaces", summary = "Every workspace of an organization")
+    @Operation(operationId = "listOrganizationWorkspaces", summary = "Every workspace of an organization",
+            description = "Filters as on listWorkspaces, `metadata.<key>=<value>` included.")
+    @Parameter(name = "status", in = ParameterIn.QUERY, schema = @Schema(type = SchemaType.STRING,
+            enumeration = { "provisioning", "active", "failed", "frozen", "archived", "deleting", "deleted" }))
+    @Parameter(name = "region", in = ParameterIn.QUERY, schema = @Schema(type = SchemaType.STRING))
+    @Parameter(name = "archived", in = ParameterIn.QUERY, schema = @Schema(type = SchemaType.BOOLEAN))
+    @Parameter(name = "q", description = "Name prefix", in = ParameterIn.QUERY,
+            schema = @Schema(type = SchemaType.STRING, maxLength = Text.NAME_MAX))
+    @Parameter(name = "limit", in = ParameterIn.QUERY, schema = @Schema(type = SchemaType.INTEGER))
+    @Parameter(name = "cursor", in = ParameterIn.QUERY, schema = @Schema(type = SchemaType.STRING))
+    @Parameter(name = "sort", in = ParameterIn.QUERY, schema = @Schema(type = SchemaType.STRING,
+            enumeration = { "created_at", "-created_at", "name", "-name" }, defaultValue = "-created_at"))
     @APIResponse(responseCode = "200", description = "A page of workspaces",
             content = @Content(schema = @Schema(type = SchemaType.ARRAY, implementation = WorkspaceView.class)))
     public Uni<Response> listByOrganization(@PathParam("org_id") String organizationId, @Context UriInfo uri) {
@@ -275,6 +300,8 @@ public class WorkspaceResource {
     @Path("/workspaces/{workspace_id}")
     @Consumes({ "application/merge-patch+json", MediaType.APPLICATION_JSON })
     @AcceptsApiKeys
+    @ProblemCodes({ "workspace_archived", "workspace_frozen", "seat_limit_below_usage", "invalid_state_transition",
+            "conflict" })
     @Operation(operationId = "updateWorkspace", summary = "Merge-patch a workspace (RFC 7396)")
     @RequestBody(content = @Content(schema = @Schema(implementation = UpdateWorkspaceRequest.class)))
     @APIResponse(responseCode = "200", description = "Updated",
@@ -287,6 +314,7 @@ public class WorkspaceResource {
     @POST
     @Path("/workspaces/{workspace_id}/archive")
     @AcceptsApiKeys
+    @ProblemCodes({ "invalid_state_transition", "workspace_frozen", "conflict" })
     @Operation(operationId = "archiveWorkspace", summary = "Archive a workspace")
     @APIResponse(responseCode = "200", description = "Archived",
             content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
@@ -299,6 +327,7 @@ public class WorkspaceResource {
     @POST
     @Path("/workspaces/{workspace_id}/unarchive")
     @AcceptsApiKeys
+    @ProblemCodes({ "invalid_state_transition", "conflict" })
     @Operation(operationId = "unarchiveWorkspace", summary = "Bring an archived workspace back")
     @APIResponse(responseCode = "200", description = "Active again",
             content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
@@ -314,6 +343,7 @@ public class WorkspaceResource {
 
     @DELETE
     @Path("/workspaces/{workspace_id}")
+    @ProblemCodes({ "invalid_state_transition", "conflict" })
     @Operation(operationId = "deleteWorkspace", summary = "Delete a workspace (restorable until purge_at)",
             description = "Owner only. Answers 202 with the workspace in status deleting; a deprovisioning run "
                     + "(Link rel=monitor) ends in deleted. The workspace stays restorable, and its slug held, until "
@@ -332,6 +362,7 @@ public class WorkspaceResource {
 
     @POST
     @Path("/workspaces/{workspace_id}/restore")
+    @ProblemCodes({ "invalid_state_transition", "conflict" })
     @Operation(operationId = "restoreWorkspace", summary = "Restore a deleted workspace before its purge_at",
             description = "Owner only. The workspace returns to the status it had before deletion, with its members, "
                     + "API keys and invitations.")
@@ -347,11 +378,13 @@ public class WorkspaceResource {
     @PATCH
     @Path("/workspaces/{workspace_id}/status")
     @Consumes({ MediaType.APPLICATION_JSON, "application/merge-patch+json" })
+    @ProblemCodes({ "invalid_state_transition", "conflict" })
     @Operation(operationId = "changeWorkspaceStatus", summary = "Freeze or unfreeze a workspace")
     @APIResponse(responseCode = "200", description = "The workspace in its new status",
             content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
-    public Uni<Response> status(@PathParam("workspace_id") String id, StatusChangeRequest body) {
-        return workspaces.changeStatus(callers.current(), id, body).map(WorkspaceResource::ok);
+    public Uni<Response> status(@PathParam("workspace_id") String id, StatusChangeRequest body,
+            @HeaderParam("If-Match") String ifMatch) {
+        return workspaces.changeStatus(callers.current(), id, body, ifMatch).map(WorkspaceResource::ok);
     }
 
     @GET

@@ -32,7 +32,8 @@ public record WorkspaceRow(WorkspaceView view, String etag, Role role, String fr
         Map<String, String> metadata = new TreeMap<>();
         json(r, "metadata").forEach(e -> metadata.put(e.getKey(), String.valueOf(e.getValue())));
         long version = r.getLong("version");
-        WorkspaceView view = new WorkspaceView("workspace", r.getString("id"), r.getString("organization_id"),
+        String organizationId = r.getString("organization_id");
+        WorkspaceView view = new WorkspaceView("workspace", r.getString("id"), organizationId, organizationId,
                 r.getString("organization_name"), r.getString("name"), r.getString("slug"), r.getString("description"),
                 r.getString("region"), r.getString("tenancy_model"), status, WorkspaceStatus.ARCHIVED.is(status),
                 instant(r, "archived_at"), r.getString("frozen_reason"), instant(r, "frozen_at"),

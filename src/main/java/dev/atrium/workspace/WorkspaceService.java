@@ -568,23 +568,19 @@ public class WorkspaceService {
 
     /**
      * Freeze and unfreeze. A freeze set by a service or platform admin can only be lifted by one of those;
-     * {@code frozen_by} records which kind of principal set it.
+     * {@code frozen_by} records which kind of principal set it. A freeze may give a reason (seed 002 sends none).
      */
-    public Uni<Versioned<WorkspaceView>> changeStatus(Caller caller, String id, StatusChangeRequest body) {
+    public Uni<Versioned<WorkspaceView>> changeStatus(Caller caller, String id, StatusChangeRequest body,
+            String ifMatch) {
         StatusChangeRequest req = body == null ? new StatusChangeRequest(null, null) : body;
         Violations v = new Violations();
         v.check("frozen".equals(req.status()) || "active".equals(req.status()), "status", "one of frozen, active");
-        if ("frozen".equals(req.status())) {
-            v.check(req.reason() != null && !req.reason().isBlank() && req.reason().length() <= FREEZE_REASON_MAX,
-                    "reason", "required when freezing, at most " + FREEZE_REASON_MAX + " characters");
-        } else if (req.reason() != null) {
-            v.check(req.reason().length() <= FREEZE_REASON_MAX, "reason",
-                    "at most " + FREEZE_REASON_MAX + " characters");
-        }
+        v.check(req.reason() == null || (!req.reason().isBlank() && req.reason().length() <= FREEZE_REASON_MAX),
+                "reason", "not blank, at most " + FREEZE_REASON_MAX + " characters");
         v.throwIfAny();
         Principal p = caller.principal();
         boolean freeze = "frozen".equals(req.status());
-        return mutate(caller, id, Permission.STATUS_FREEZE, null, freeze ? "workspace.frozen" : "workspace.unfrozen",
+        return mutate(caller, id, Permission.STATUS_FREEZE, ifMatch, freeze ? "workspace.frozen" : "workspace.unfrozen",
                 (ws, orgName) -> {
                     if (freeze) {
                         WorkspaceStatus.transition(ws, WorkspaceStatus.FROZEN);

@@ -60,13 +60,16 @@ class ApiKeyEscapeTest {
             String target = stranger.resolve(template);
             String body = body(method, template, stranger);
             String base = "/v1/workspaces/" + mine.workspaceId + "/";
+            // The Astronomer and Recoup operations refuse in their own error shape, which names no code.
+            String refusal = template.startsWith("/v1/") ? "\"api_key_not_allowed\""
+                    : template.startsWith("/api/") ? "\"error\":403" : "\"statusCode\":403";
             for (String dots : RESOLVING_DOTS) {
                 String path = base + dots + "/" + dots + "/" + dots + target;
-                check(failures, method, path, key, body, strangerEmail, strangerName, true);
+                check(failures, method, path, key, body, strangerEmail, strangerName, refusal);
             }
             for (String path : List.of(base + "..;/..;/..;" + target, "/" + target, target.replaceFirst("^/v1/", "/v1//"),
                     base + "/../../.." + target, target + "/")) {
-                check(failures, method, path, key, body, strangerEmail, strangerName, false);
+                check(failures, method, path, key, body, strangerEmail, strangerName, null);
             }
         }
         assertTrue(operations >= 20, "the document lists the operations outside a workspace: " + operations);
@@ -96,8 +99,9 @@ class ApiKeyEscapeTest {
         assertEquals("api_key_not_allowed", new JsonObject(keys.body()).getString("code"));
     }
 
+    /** {@code refusal}: for a spelling the router resolves to the target, what its 403 body must contain. */
     private static void check(List<String> failures, String method, String path, String key, String body,
-            String strangerEmail, String strangerName, boolean routesToTarget) {
+            String strangerEmail, String strangerName, String refusal) {
         RawHttp.Reply reply = RawHttp.send(method, path, key, body);
         String what = method + " " + path + " -> " + reply.status() + " " + abbreviate(reply.body());
         if (reply.status() < 400 || reply.status() >= 500) {
@@ -107,8 +111,8 @@ class ApiKeyEscapeTest {
         if (reply.body().contains(strangerEmail) || reply.body().contains(strangerName)) {
             failures.add("another tenant's data: " + what);
         }
-        if (routesToTarget && (reply.status() != 403 || !reply.body().contains("\"api_key_not_allowed\""))) {
-            failures.add("expected 403 api_key_not_allowed on the routed operation: " + what);
+        if (refusal != null && (reply.status() != 403 || !reply.body().contains(refusal))) {
+            failures.add("expected 403 (" + refusal + ") on the routed operation: " + what);
         }
     }
 

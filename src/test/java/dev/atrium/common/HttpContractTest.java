@@ -13,6 +13,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 import dev.atrium.support.Api;
+import dev.atrium.support.Contract;
 import dev.atrium.support.Tokens;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
@@ -40,7 +41,7 @@ class HttpContractTest {
     @Test
     void unknownPathIsProblem404() {
         String token = Tokens.user(Tokens.unique("u"));
-        Api.as(token).get("/v1/nothing-here").then().statusCode(404)
+        Api.as(token).filter(Contract.invalidRequest()).get("/v1/nothing-here").then().statusCode(404)
                 .contentType("application/problem+json")
                 .body("code", equalTo("not_found"))
                 .body("type", equalTo("https://atrium.dev/problems/not_found"))
@@ -50,7 +51,7 @@ class HttpContractTest {
     @Test
     void wrongMethodIs405WithAllow() {
         String token = Tokens.user(Tokens.unique("u"));
-        Api.as(token).delete("/v1/organizations").then().statusCode(405)
+        Api.as(token).filter(Contract.invalidRequest()).delete("/v1/organizations").then().statusCode(405)
                 .contentType("application/problem+json")
                 .header("Allow", containsString("GET"))
                 .header("Allow", containsString("POST"))
@@ -67,8 +68,8 @@ class HttpContractTest {
     @Test
     void wrongContentTypeIs415() {
         String token = Tokens.user(Tokens.unique("u"));
-        given().header("Authorization", "Bearer " + token).contentType(ContentType.TEXT).body("name=x")
-                .post("/v1/workspaces").then().statusCode(415)
+        given().filter(Contract.invalidRequest()).header("Authorization", "Bearer " + token)
+                .contentType(ContentType.TEXT).body("name=x").post("/v1/workspaces").then().statusCode(415)
                 .contentType("application/problem+json")
                 .body("code", equalTo("unsupported_media_type"));
     }
@@ -76,14 +77,14 @@ class HttpContractTest {
     @Test
     void malformedJsonIs400() {
         String token = Tokens.user(Tokens.unique("u"));
-        Api.as(token).body("{\"name\": ").post("/v1/workspaces").then().statusCode(400)
+        Api.as(token).filter(Contract.invalidRequest()).body("{\"name\": ").post("/v1/workspaces").then().statusCode(400)
                 .body("code", equalTo("malformed_json"));
     }
 
     @Test
     void unknownFieldIs400NamingTheField() {
         String token = Tokens.user(Tokens.unique("u"));
-        Api.as(token).body(Map.of("name", "x", "colour", "blue")).post("/v1/workspaces").then().statusCode(400)
+        Api.as(token).filter(Contract.invalidRequest()).body(Map.of("name", "x", "colour", "blue")).post("/v1/workspaces").then().statusCode(400)
                 .body("code", equalTo("validation_failed"))
                 .body("errors.field", hasItem("colour"));
     }
@@ -91,10 +92,10 @@ class HttpContractTest {
     @Test
     void wrongTypeIs400NamingTheField() {
         String token = Tokens.user(Tokens.unique("u"));
-        Api.as(token).body(Map.of("name", 42)).post("/v1/workspaces").then().statusCode(400)
+        Api.as(token).filter(Contract.invalidRequest()).body(Map.of("name", 42)).post("/v1/workspaces").then().statusCode(400)
                 .body("code", equalTo("validation_failed"))
                 .body("errors.field", hasItem("name"));
-        Api.as(token).body(Map.of("metadata", Map.of("team", 7))).post("/v1/workspaces").then().statusCode(400)
+        Api.as(token).filter(Contract.invalidRequest()).body(Map.of("metadata", Map.of("team", 7))).post("/v1/workspaces").then().statusCode(400)
                 .body("errors.field", hasItem("metadata.team"));
     }
 
@@ -102,7 +103,7 @@ class HttpContractTest {
     void bodyOver64KiBIs413() {
         String token = Tokens.user(Tokens.unique("u"));
         String big = "{\"name\":\"" + "x".repeat(70 * 1024) + "\"}";
-        Api.as(token).body(big).post("/v1/workspaces").then().statusCode(413)
+        Api.as(token).filter(Contract.invalidRequest()).body(big).post("/v1/workspaces").then().statusCode(413)
                 .contentType("application/problem+json")
                 .body("code", equalTo("payload_too_large"));
     }
@@ -111,7 +112,7 @@ class HttpContractTest {
     void limitOutOfRangeIs400() {
         String token = Tokens.user(Tokens.unique("u"));
         for (String limit : new String[] { "0", "1001", "ten", "-1" }) {
-            Api.as(token).queryParam("limit", limit).get("/v1/workspaces").then().statusCode(400)
+            Api.as(token).filter(Contract.invalidRequest()).queryParam("limit", limit).get("/v1/workspaces").then().statusCode(400)
                     .body("code", equalTo("validation_failed"))
                     .body("errors.field", hasItem("limit"));
         }
@@ -127,7 +128,7 @@ class HttpContractTest {
     @Test
     void problemBodiesNeverLeakInternals() {
         String token = Tokens.user(Tokens.unique("u"));
-        String body = Api.as(token).body("[1,2,3]").post("/v1/workspaces").then().statusCode(400)
+        String body = Api.as(token).filter(Contract.invalidRequest()).body("[1,2,3]").post("/v1/workspaces").then().statusCode(400)
                 .extract().asString();
         org.hamcrest.MatcherAssert.assertThat(body, not(containsString("Exception")));
         org.hamcrest.MatcherAssert.assertThat(body, not(containsString("dev.atrium")));
@@ -160,7 +161,8 @@ class HttpContractTest {
         Api.management().get("/q/health/started").then().statusCode(200);
         Api.management().get("/q/metrics").then().statusCode(200).body(containsString("atrium_workspaces"));
         given().accept("application/json").get("/q/openapi").then().statusCode(200)
-                .body("components.securitySchemes.bearer.scheme", equalTo("bearer"))
+                .body("components.securitySchemes.jwt.scheme", equalTo("bearer"))
+                .body("components.securitySchemes.api_key.scheme", equalTo("bearer"))
                 .body("paths.'/v1/workspaces'.post.operationId", equalTo("createWorkspace"));
         // Swagger UI is a dev and test convenience on the public port; production builds leave it out.
         given().get("/q/swagger-ui/").then().statusCode(200);

@@ -23,6 +23,7 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 import dev.atrium.support.Api;
+import dev.atrium.support.Contract;
 import dev.atrium.support.Db;
 import dev.atrium.support.Tokens;
 import io.quarkus.test.junit.QuarkusTest;
@@ -147,7 +148,7 @@ class WorkspaceCreateTest {
                 { Map.of("owner", Map.of("user_id", "u", "email", "u@example.com")), "owner" },
         };
         for (Object[] c : cases) {
-            Api.as(token).body(c[0]).post("/v1/workspaces").then().statusCode(400)
+            Api.as(token).filter(Contract.invalidRequest()).body(c[0]).post("/v1/workspaces").then().statusCode(400)
                     .contentType("application/problem+json")
                     .body("code", equalTo("validation_failed"))
                     .body("errors.field", hasItem((String) c[1]));

@@ -3,6 +3,7 @@ package dev.atrium.apikey.dto;
 import java.time.Instant;
 import java.util.List;
 
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 import dev.atrium.apikey.ApiKeyFormat;
@@ -15,7 +16,7 @@ public record ApiKeySecretView(
         String id,
         String name,
         String prefix,
-        List<String> scopes,
+        @Schema(type = SchemaType.ARRAY, implementation = ApiKeyScope.class) List<String> scopes,
         Instant createdAt,
         Actor createdBy,
         @Schema(nullable = true) Instant lastUsedAt,

@@ -3,6 +3,7 @@ package dev.atrium.apikey.dto;
 import java.time.Instant;
 import java.util.List;
 
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 import dev.atrium.common.security.Actor;
@@ -15,8 +16,7 @@ public record ApiKeyView(
         String name,
         @Schema(description = "The first characters of the key (cell code and creation time, no secret bits), to recognise it")
         String prefix,
-        @Schema(enumeration = { "workspace:read", "workspace:update", "members:read", "billing:read", "audit:read",
-                "export:read", "usage:read" }) List<String> scopes,
+        @Schema(type = SchemaType.ARRAY, implementation = ApiKeyScope.class) List<String> scopes,
         Instant createdAt,
         Actor createdBy,
         @Schema(nullable = true, description = "Updated within seconds of use, not on every request") Instant lastUsedAt,

@@ -3,6 +3,7 @@ package dev.atrium.apikey.dto;
 import java.time.Instant;
 import java.util.List;
 
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 import dev.atrium.common.text.Text;
@@ -11,7 +12,7 @@ import dev.atrium.common.text.Text;
 @Schema(name = "UpdateApiKeyRequest")
 public record UpdateApiKeyRequest(
         @Schema(required = true, minLength = 1, maxLength = Text.NAME_MAX) String name,
-        @Schema(required = true, enumeration = { "workspace:read", "workspace:update", "members:read", "billing:read",
-                "audit:read", "export:read", "usage:read" }) List<String> scopes,
-        @Schema(nullable = true) Instant expiresAt) {
+        @Schema(required = true, type = SchemaType.ARRAY, implementation = ApiKeyScope.class) List<String> scopes,
+        @Schema(implementation = String.class, format = "date-time", nullable = true,
+                description = "RFC 3339, in the future; null: the key does not expire") Instant expiresAt) {
 }

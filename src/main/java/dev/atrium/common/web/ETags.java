@@ -46,9 +46,12 @@ public class ETags {
         return false;
     }
 
-    /** {@code If-Match}: absent passes; present and stale is 412. */
+    /**
+     * {@code If-Match}: absent passes; present and stale is 412. A {@code null} tag means there is no current
+     * representation, which no {@code If-Match} (not even {@code *}) matches (RFC 9110, 13.1.1).
+     */
     public static void requireMatch(String ifMatch, String etag) {
-        if (ifMatch != null && !matchesAny(ifMatch, etag)) {
+        if (ifMatch != null && (etag == null || !matchesAny(ifMatch, etag))) {
             throw ApiException.preconditionFailed();
         }
     }

@@ -27,7 +27,9 @@ public class OverloadGate {
 
     void install(@Observes Router router) {
         // Right after HttpEdge's request id and headers, before anything that authenticates.
-        router.route("/v1/*").order(Integer.MIN_VALUE + 1).handler(this::gate);
+        for (String api : List.of("/v1/*", "/platform/*", "/api/*")) {
+            router.route(api).order(Integer.MIN_VALUE + 1).handler(this::gate);
+        }
     }
 
     private void gate(RoutingContext ctx) {

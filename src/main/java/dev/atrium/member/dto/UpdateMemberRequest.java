@@ -5,6 +5,6 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 /** Documents the merge patch of a member; the service reads the raw patch to tell absent from null. */
 @Schema(name = "UpdateMemberRequest")
 public record UpdateMemberRequest(
-        @Schema(required = true, enumeration = { "admin", "member", "viewer" },
+        @Schema(enumeration = { "admin", "member", "viewer" },
                 description = "`owner` is only ever given by transferring ownership") String role) {
 }

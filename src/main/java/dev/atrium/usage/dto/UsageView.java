@@ -1,5 +1,8 @@
 package dev.atrium.usage.dto;
 
-public record UsageView(String object, String workspaceId, long members, long pendingInvitations, SeatsView seats,
-        long apiKeys, ApiCallsView apiCalls) {
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+@Schema(name = "Usage")
+public record UsageView(@Schema(enumeration = "usage") String object, String workspaceId, long members,
+        long pendingInvitations, SeatsView seats, long apiKeys, ApiCallsView apiCalls) {
 }

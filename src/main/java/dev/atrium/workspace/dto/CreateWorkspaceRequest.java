@@ -20,6 +20,7 @@ public record CreateWorkspaceRequest(
         @Schema(enumeration = { "single", "assigned", "pooled" }, defaultValue = "single") String billingMode,
         @Schema(description = "Pooled mode only; defaults to the plan's member limit", minimum = "1", maximum = "" + WorkspaceLimits.POOLED_SEATS_MAX) Integer pooledSeatLimit,
         WorkspaceSettings settings,
-        @Schema(description = WorkspaceLimits.METADATA_RULE, maxProperties = WorkspaceLimits.METADATA_KEYS_MAX) Map<String, String> metadata,
+        @Schema(description = WorkspaceLimits.METADATA_RULE, maxProperties = WorkspaceLimits.METADATA_KEYS_MAX,
+                additionalProperties = MetadataValue.class) Map<String, String> metadata,
         @Schema(description = "Required when a service principal creates the workspace") OwnerRef owner) {
 }

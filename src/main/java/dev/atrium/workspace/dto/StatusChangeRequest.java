@@ -6,5 +6,6 @@ import dev.atrium.workspace.WorkspaceLimits;
 
 @Schema(name = "StatusChangeRequest")
 public record StatusChangeRequest(@Schema(required = true, enumeration = { "frozen", "active" }) String status,
-        @Schema(maxLength = WorkspaceLimits.FREEZE_REASON_MAX, description = "Required when freezing") String reason) {
+        @Schema(minLength = 1, maxLength = WorkspaceLimits.FREEZE_REASON_MAX, description = "Why the workspace is frozen (optional); "
+                + "ignored when unfreezing") String reason) {
 }

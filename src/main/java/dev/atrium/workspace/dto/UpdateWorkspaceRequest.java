@@ -13,7 +13,8 @@ public record UpdateWorkspaceRequest(@Schema(maxLength = Text.NAME_MAX) String n
         @Schema(maxLength = WorkspaceLimits.DESCRIPTION_MAX, nullable = true) String description,
         @Schema(enumeration = { "single", "assigned", "pooled" }) String billingMode,
         @Schema(nullable = true) Integer pooledSeatLimit, WorkspaceSettings settings,
-        @Schema(description = "Merged key by key; a null value removes the key") Map<String, String> metadata,
+        @Schema(description = "Merged key by key; a null value removes the key. " + WorkspaceLimits.METADATA_RULE,
+                additionalProperties = MetadataValue.OrNull.class) Map<String, String> metadata,
         @Schema(enumeration = { "free", "team", "enterprise" },
                 description = "Only atrium:admin services and platform admins") String plan) {
 }

@@ -6,12 +6,15 @@ import java.util.Map;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 import dev.atrium.common.security.Actor;
+import dev.atrium.workspace.WorkspaceLimits;
 
 @Schema(name = "Workspace")
 public record WorkspaceView(
         @Schema(enumeration = "workspace") String object,
         String id,
         String organizationId,
+        @Schema(description = "The owning organization (the account of seeds 002 and 004): always equal to "
+                + "organization_id") String accountId,
         String organizationName,
         String name,
         String slug,
@@ -28,7 +31,8 @@ public record WorkspaceView(
         @Schema(nullable = true) Integer pooledSeatLimit,
         @Schema(enumeration = { "free", "team", "enterprise" }) String plan,
         WorkspaceSettings settings,
-        Map<String, String> metadata,
+        @Schema(description = WorkspaceLimits.METADATA_RULE, maxProperties = WorkspaceLimits.METADATA_KEYS_MAX,
+                additionalProperties = MetadataValue.class) Map<String, String> metadata,
         Instant createdAt,
         Instant updatedAt,
         Actor createdBy,
