@@ -116,6 +116,33 @@ public class WorkspaceQueries {
         });
     }
 
+    private static final String SLICE = "select " + WorkspaceRow.COLUMNS
+            + " from workspaces w join organizations o on o.id = w.organization_id"
+            + " where w.organization_id = $1 and w.status not in ('deleting', 'deleted')"
+            + " order by w.created_at desc, w.id desc offset $2 limit $3";
+    private static final String COUNT = "select count(*) from workspaces w"
+            + " where w.organization_id = $1 and w.status not in ('deleting', 'deleted')";
+
+    /**
+     * An organization's workspaces that are not being deleted, by position, newest first, for clients that page by
+     * offset; the cost grows with the offset, which the caller bounds.
+     */
+    public Uni<List<WorkspaceRow>> organizationSlice(String organizationId, int offset, int limit) {
+        return pool.preparedQuery(SLICE).execute(Tuple.of(organizationId, offset, limit)).map(rows -> {
+            List<WorkspaceRow> out = new ArrayList<>(rows.size());
+            for (Row r : rows) {
+                out.add(WorkspaceRow.from(r, null));
+            }
+            return out;
+        });
+    }
+
+    /** How many workspaces an organization has that are not being deleted. */
+    public Uni<Long> countInOrganization(String organizationId) {
+        return pool.preparedQuery(COUNT).execute(Tuple.of(organizationId))
+                .map(rows -> rows.iterator().next().getLong(0));
+    }
+
     /** The cursor position of a timestamp sort key, for {@link Filter#after()}. */
     static Object timestamp(Instant at) {
         return at.atOffset(java.time.ZoneOffset.UTC);

@@ -411,6 +411,21 @@ public class WorkspaceService {
                                 byName ? last.name() : last.createdAt().toString(), last.id())));
     }
 
+    /** A slice of an organization's workspaces by position, and how many it has in all. */
+    public record Slice(List<WorkspaceView> items, long total) {
+    }
+
+    /**
+     * An organization's workspaces by offset (for clients that page that way), newest first, to the members of the
+     * organization and the services that read workspaces, as its cursor-paged list.
+     */
+    public Uni<Slice> slice(Caller caller, String organizationId, int offset, int limit) {
+        return Panache.withSession(() -> access.organization(caller, organizationId, OrgPermission.READ))
+                .chain(() -> queries.organizationSlice(organizationId, offset, limit))
+                .chain(rows -> queries.countInOrganization(organizationId)
+                        .map(total -> new Slice(rows.stream().map(WorkspaceRow::view).toList(), total)));
+    }
+
     /**
      * {@code GET /v1/workspaces?regions=all}: this cell's list merged with each peer's (see {@link FanOut}), read
      * with the caller's own token; nothing read from a peer is stored.

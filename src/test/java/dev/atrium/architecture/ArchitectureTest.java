@@ -19,8 +19,8 @@ import jakarta.ws.rs.core.Response;
 class ArchitectureTest {
 
     static final String[] DOMAINS = { "dev.atrium.access..", "dev.atrium.apikey..", "dev.atrium.audit..",
-            "dev.atrium.background..", "dev.atrium.cell..", "dev.atrium.export..", "dev.atrium.idempotency..",
-            "dev.atrium.invitation..", "dev.atrium.member..", "dev.atrium.organization..", "dev.atrium.plan..",
+            "dev.atrium.background..", "dev.atrium.cell..", "dev.atrium.compat..", "dev.atrium.export..",
+            "dev.atrium.idempotency..", "dev.atrium.invitation..", "dev.atrium.member..", "dev.atrium.organization..", "dev.atrium.plan..",
             "dev.atrium.provisioning..", "dev.atrium.usage..", "dev.atrium.workspace..", "dev.atrium.dev.." };
 
     private static JavaClasses classes;

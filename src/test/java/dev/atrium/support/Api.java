@@ -45,6 +45,16 @@ public final class Api {
         return activeWorkspace(token, Map.of("name", "WS " + System.nanoTime()));
     }
 
+    /** Creates an active workspace through {@code createPath} (an organization's, say) and returns its body. */
+    public static Map<String, Object> activeWorkspace(String token, String createPath) {
+        Response r = as(token).header("Prefer", "wait=10").body(Map.of("name", "WS " + System.nanoTime()))
+                .post(createPath);
+        if (r.statusCode() != 201) {
+            throw new AssertionError("expected 201, got " + r.statusCode() + ": " + r.asString());
+        }
+        return r.jsonPath().getMap("");
+    }
+
     public static Map<String, Object> organization(String token, String name) {
         Response r = as(token).body(Map.of("name", name)).post("/v1/organizations");
         if (r.statusCode() != 201) {
