@@ -680,7 +680,8 @@ class EndpointSecurityTest {
         }
 
         static Dialect of(Endpoint e) {
-            return e.path().startsWith(ASTRONOMER + "/") ? ASTRONOMER
+            // The class's path constant, not this enum's constant of the same name.
+            return e.path().startsWith(EndpointSecurityTest.ASTRONOMER + "/") ? ASTRONOMER
                     : e.path().startsWith("/api/") ? RECOUP : ATRIUM;
         }
 
