@@ -2,6 +2,7 @@ package dev.atrium.it;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsInAnyOrder;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.matchesPattern;
 import static org.hamcrest.Matchers.not;
@@ -50,7 +51,9 @@ class TwoCellsIT {
         usDb = CellDatabase.start("two-cells-us-east-1");
         euDb = euStarting.join();
         us = PackagedCell.create("two-cells-us-east-1", US, usDb);
-        eu = PackagedCell.create("two-cells-eu-west-1", EU, euDb).env("ATRIUM_CELL_DIRECTORY_REGION", US);
+        // The EU cell exports JSON when no format is asked for (atrium.export.default-format); the US cell keeps NDJSON.
+        eu = PackagedCell.create("two-cells-eu-west-1", EU, euDb).env("ATRIUM_CELL_DIRECTORY_REGION", US)
+                .env("ATRIUM_EXPORT_DEFAULT_FORMAT", "json");
         us.peer(eu);
         eu.peer(us);
         PackagedCell.startAll(us, eu);
@@ -132,6 +135,23 @@ class TwoCellsIT {
                 id));
         assertTrue(euDb.count("select count(*) from events where workspace_id = ?", id) >= 3,
                 "created, member added, provisioned");
+    }
+
+    @Test
+    @Order(1)
+    void anExportWithoutFormatAnswersTheCellsConfiguredDefault() {
+        String token = TrustedKey.user(Tokens.unique("exa"));
+        String euWorkspace = activeWorkspaceOn(eu, token, Map.of("name", "Exported in EU", "region", EU));
+        String usWorkspace = activeWorkspaceOn(us, token, Map.of("name", "Exported in US"));
+        Response json = eu.as(token).accept("*/*").get("/v1/workspaces/" + euWorkspace + "/export");
+        json.then().statusCode(200).contentType(containsString("application/json"))
+                .body("workspace.id", equalTo(euWorkspace));
+        Response ndjson = us.as(token).accept("*/*").get("/v1/workspaces/" + usWorkspace + "/export");
+        ndjson.then().statusCode(200).contentType(containsString("application/x-ndjson"));
+        assertTrue(ndjson.asString().startsWith("{\"object\":\"workspace\""), ndjson.asString());
+        // An explicit format still wins.
+        eu.as(token).accept("*/*").queryParam("format", "ndjson").get("/v1/workspaces/" + euWorkspace + "/export")
+                .then().statusCode(200).contentType(containsString("application/x-ndjson"));
     }
 
     @Test
