@@ -6,5 +6,6 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 @Schema(name = "Environment")
 public record EnvironmentView(@Schema(enumeration = "environment") String object, String id, String workspaceId,
-        @Schema(enumeration = { "dev", "staging", "prod" }) String name, String status, Instant createdAt) {
+        @Schema(enumeration = { "dev", "staging", "prod" }) String name,
+        @Schema(enumeration = { "ready", "deleted" }) String status, Instant createdAt) {
 }
