@@ -64,7 +64,8 @@ class TracingTest {
         String run = created.jsonPath().getString("provisioning_run_id");
 
         Predicate<List<SpanData>> complete = trace -> named(trace, "provisioning step create/activate") != null
-                && trace.stream().anyMatch(s -> s.getKind() == SpanKind.SERVER && s.getName().startsWith("PUT /test"));
+                && named(trace, "POST /v1/workspaces") != null
+                && named(trace, "PUT /test-dataplane/workspaces/{id}") != null;
         List<SpanData> trace = spans.await(traceId, complete, Duration.ofSeconds(10));
         String names = trace.stream().map(s -> s.getKind() + " " + s.getName() + " " + s.getSpanId() + " <- "
                 + s.getParentSpanId()).collect(Collectors.joining("\n"));
@@ -131,8 +132,8 @@ class TracingTest {
         assertNotNull(traceparent);
         assertTrue(traceparent.matches("00-[0-9a-f]{32}-[0-9a-f]{16}-01"), traceparent);
         String traceId = traceparent.substring(3, 35);
-        List<SpanData> trace = spans.await(traceId,
-                t -> named(t, "provisioning step create/activate") != null, Duration.ofSeconds(10));
+        List<SpanData> trace = spans.await(traceId, t -> named(t, "provisioning step create/activate") != null
+                && named(t, "POST /v1/workspaces") != null, Duration.ofSeconds(10));
         SpanData server = trace.stream().filter(s -> s.getKind() == SpanKind.SERVER
                 && s.getName().equals("POST /v1/workspaces")).findFirst().orElseThrow();
         assertFalse(server.getParentSpanContext().isValid(), "the request starts the trace");
