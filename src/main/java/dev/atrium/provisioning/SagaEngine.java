@@ -351,7 +351,7 @@ public class SagaEngine {
                     current[0] = step;
                     Timer.Sample timing = Timer.start(metrics);
                     currentTiming[0] = timing;
-                    return kind(run.kind).step(step.name).run(run, step)
+                    return traced(run, step, "step", () -> kind(run.kind).step(step.name).run(run, step))
                             .invoke(status -> {
                                 positions.add(step.position);
                                 statuses.add(status.wire());
