@@ -962,6 +962,42 @@ class ChartTest {
         assertTrue(e.getMessage().contains(why), e.getMessage());
     }
 
+    @Test
+    void tracingSettingsReachTheCellAndTheCollectorMustBeNamed() {
+        Path overlay = overlays().get(0);
+        String off = configuration(render(overlay, "deployment"));
+        assertFalse(off.contains("otlp-endpoint"), "no endpoint, no export: " + off);
+        Map<String, Object> on = Map.of("tracing.otlpEndpoint", "http://otel-collector.observability:4317",
+                "networkPolicy.egress.collector.cidrs[0]", "10.20.0.0/16");
+        List<Map<String, Object>> docs = render(overlay, "deployment", on);
+        String configuration = configuration(docs);
+        assertTrue(configuration.contains("atrium.tracing.otlp-endpoint=http://otel-collector.observability:4317\n"),
+                configuration);
+        assertTrue(configuration.contains("atrium.tracing.sample-ratio=1\n"), configuration);
+        assertTrue(configuration.contains("quarkus.otel.exporter.otlp.traces.protocol=grpc\n"), configuration);
+        for (Map<String, Object> doc : docs) {
+            if (kindKey(doc).equals("networking.k8s.io/v1/NetworkPolicy")) {
+                V1NetworkPolicy policy = (V1NetworkPolicy) parseStrictly(doc);
+                assertTrue(policy.getSpec().getEgress().stream().anyMatch(rule -> rule.getTo() != null
+                        && rule.getTo().stream().anyMatch(to -> "10.20.0.0/16".equals(to.getIpBlock().getCidr()))
+                        && rule.getPorts().get(0).getPort().getIntValue() == 4317),
+                        policy.getMetadata().getName() + " reaches the collector");
+            }
+        }
+        assertRefused(overlay, Map.of("tracing.otlpEndpoint", "http://otel-collector.observability:4317"),
+                "networkPolicy.egress.collector.cidrs");
+        assertRefusedYaml(overlay, "tracing:\n  sampleRatio: 2\n", "at '/tracing/sampleRatio'");
+    }
+
+    private static String configuration(List<Map<String, Object>> docs) {
+        for (Map<String, Object> doc : docs) {
+            if (kindKey(doc).equals("v1/ConfigMap") && map(path(doc, "data")).containsKey("application.properties")) {
+                return String.valueOf(map(path(doc, "data")).get("application.properties"));
+            }
+        }
+        throw new AssertionError("no configuration ConfigMap");
+    }
+
     private static List<Path> overlays() {
         try (Stream<Path> files = Files.list(CELLS)) {
             List<Path> overlays = files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
