@@ -4,6 +4,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.Startup;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -15,6 +16,7 @@ import jakarta.enterprise.context.ApplicationScoped;
  * {@link EventFeed}). Zero when every committed event is servable. A lag that grows names a long transaction.
  * Gauge {@code atrium.events.feed.lag.seconds}, refreshed every 15 s (a gauge is read synchronously).
  */
+@Startup
 @ApplicationScoped
 public class EventFeedLag {
 
