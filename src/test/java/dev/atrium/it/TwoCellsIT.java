@@ -14,10 +14,12 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,8 +37,9 @@ import io.restassured.response.Response;
 /**
  * Two packaged cells on one machine, {@code us-east-1} and {@code eu-west-1}, each on a PostgreSQL server of its own,
  * each configured with the other as its peer (users' personal organizations live in {@code us-east-1}). What a user
- * of either sees, and what each database holds, checked with SQL; a read that spans both cells, followed through their
- * logs by the caller's trace id; last, with the EU cell stopped, then started again on its data.
+ * of either sees, and what each database holds, checked with SQL; a read that spans both cells, followed by the
+ * caller's trace id through their logs and the spans they send to a collector of the test's own; last, with the EU
+ * cell stopped, then started again on its data.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TwoCellsIT {
@@ -50,6 +53,7 @@ class TwoCellsIT {
     static final ObjectMapper JSON = new ObjectMapper();
     static final SecureRandom RANDOM = new SecureRandom();
 
+    static OtlpCollector collector;
     static CellDatabase usDb;
     static CellDatabase euDb;
     static PackagedCell us;
@@ -61,16 +65,23 @@ class TwoCellsIT {
                 CompletableFuture.supplyAsync(() -> CellDatabase.start("two-cells-eu-west-1"));
         usDb = CellDatabase.start("two-cells-us-east-1");
         euDb = euStarting.join();
-        us = PackagedCell.create("two-cells-us-east-1", US, usDb);
-        eu = PackagedCell.create("two-cells-eu-west-1", EU, euDb).env("ATRIUM_CELL_DIRECTORY_REGION", US);
+        collector = OtlpCollector.start();
+        us = traced(PackagedCell.create("two-cells-us-east-1", US, usDb));
+        eu = traced(PackagedCell.create("two-cells-eu-west-1", EU, euDb)).env("ATRIUM_CELL_DIRECTORY_REGION", US);
         us.peer(eu);
         eu.peer(us);
         PackagedCell.startAll(us, eu);
     }
 
+    /** Spans go to the test's collector, a batch every 200 ms. */
+    static PackagedCell traced(PackagedCell cell) {
+        return cell.env("ATRIUM_OTLP_ENDPOINT", collector.endpoint()).env("ATRIUM_OTLP_PROTOCOL", "http/protobuf")
+                .env("QUARKUS_OTEL_BSP_SCHEDULE_DELAY", "200ms");
+    }
+
     @AfterAll
     static void stopCells() {
-        for (AutoCloseable c : new AutoCloseable[] { us, eu, usDb, euDb }) {
+        for (AutoCloseable c : new AutoCloseable[] { us, eu, usDb, euDb, collector }) {
             try {
                 if (c != null) {
                     c.close();
@@ -224,6 +235,39 @@ class TwoCellsIT {
         String euSpan = atEu.path("mdc").path("spanId").asText();
         assertTrue(usSpan.matches("[0-9a-f]{16}") && euSpan.matches("[0-9a-f]{16}"), atUs + "\n" + atEu);
         assertThat(List.of(usSpan, euSpan, callerSpan).stream().distinct().count(), equalTo(3L));
+
+        // The spans both cells sent to the collector make one tree: the caller's span, the US cell's server span, its
+        // client span calling the EU cell, and the EU cell's server span under that.
+        List<OtlpCollector.Span> trace = collector.await(traceId, t -> t.stream().anyMatch(s -> s.server()
+                && EU.equals(s.region())) && t.stream().anyMatch(s -> s.server() && US.equals(s.region())),
+                Duration.ofSeconds(15));
+        String spans = trace.stream().map(Object::toString).collect(Collectors.joining("\n"));
+        OtlpCollector.Span usServer = trace.stream().filter(s -> s.server() && US.equals(s.region())).findFirst()
+                .orElseThrow(() -> new AssertionError("no US server span: " + spans));
+        assertEquals(callerSpan, usServer.parentSpanId(), spans);
+        assertEquals("GET /v1/workspaces", usServer.name(), spans);
+        assertEquals(usSpan, usServer.spanId(), "the log names the request's span");
+        OtlpCollector.Span euServer = trace.stream().filter(s -> s.server() && EU.equals(s.region())).findFirst()
+                .orElseThrow(() -> new AssertionError("no EU server span: " + spans));
+        assertEquals("GET /v1/workspaces", euServer.name(), spans);
+        assertEquals(euSpan, euServer.spanId(), "the log names the request's span");
+        OtlpCollector.Span call = trace.stream().filter(s -> s.spanId().equals(euServer.parentSpanId())).findFirst()
+                .orElseThrow(() -> new AssertionError("the EU span's parent was not sent: " + spans));
+        assertTrue(call.client() && US.equals(call.region()), "a US client span calls the EU cell: " + spans);
+        assertTrue(descends(trace, call, usServer.spanId()), "the call is the US request's: " + spans);
+    }
+
+    static boolean descends(List<OtlpCollector.Span> trace, OtlpCollector.Span span, String ancestor) {
+        String parent = span.parentSpanId();
+        while (!parent.isEmpty()) {
+            if (parent.equals(ancestor)) {
+                return true;
+            }
+            String p = parent;
+            parent = trace.stream().filter(s -> s.spanId().equals(p)).map(OtlpCollector.Span::parentSpanId)
+                    .findFirst().orElse("");
+        }
+        return false;
     }
 
     /** The line ({@code atrium.requests}) {@code cell} logged for its request of {@code route} in the trace. */
