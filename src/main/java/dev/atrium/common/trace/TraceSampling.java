@@ -30,11 +30,16 @@ public class TraceSampling implements Sampler {
     public TraceSampling(@ConfigProperty(name = "atrium.tracing.otlp-endpoint") Optional<String> otlpEndpoint,
             @ConfigProperty(name = "atrium.tracing.sample-ratio", defaultValue = "1.0") double ratio,
             Instance<SpanExporter> exporters) {
+        this.delegate = sampler(otlpEndpoint.filter(e -> !e.isBlank()).isPresent() || !exporters.isUnsatisfied(),
+                ratio);
+    }
+
+    /** Nothing when there is nowhere to send spans; else a caller's decision, or {@code ratio} of new traces. */
+    static Sampler sampler(boolean exporting, double ratio) {
         if (ratio < 0 || ratio > 1) {
             throw new IllegalStateException("atrium.tracing.sample-ratio must be between 0 and 1, got " + ratio);
         }
-        boolean exporting = otlpEndpoint.filter(e -> !e.isBlank()).isPresent() || !exporters.isUnsatisfied();
-        this.delegate = exporting ? Sampler.parentBased(Sampler.traceIdRatioBased(ratio)) : Sampler.alwaysOff();
+        return exporting ? Sampler.parentBased(Sampler.traceIdRatioBased(ratio)) : Sampler.alwaysOff();
     }
 
     @Override
