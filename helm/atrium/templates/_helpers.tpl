@@ -138,6 +138,9 @@ chart's appVersion ("-native" added for the native flavor), and a digest pins it
 {{- if and .Values.provisioning.dataplaneUrl (not $egress.dataplane.cidrs) }}
 {{- fail "networkPolicy.egress.dataplane.cidrs: name the addresses of provisioning.dataplaneUrl" }}
 {{- end }}
+{{- if and .Values.tracing.otlpEndpoint (not $egress.collector.cidrs) }}
+{{- fail "networkPolicy.egress.collector.cidrs: name the addresses of tracing.otlpEndpoint" }}
+{{- end }}
 {{- if and (eq .Values.jwt.keySource "jwksUrl") (not $egress.jwks.cidrs) }}
 {{- fail "networkPolicy.egress.jwks.cidrs: name the addresses of the JWKS URL" }}
 {{- end }}

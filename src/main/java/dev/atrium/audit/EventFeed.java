@@ -19,6 +19,7 @@ import dev.atrium.common.time.Clock;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.hibernate.reactive.panache.Panache;
+import io.quarkus.runtime.Startup;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -41,6 +42,7 @@ import jakarta.enterprise.context.ApplicationScoped;
  * The horizon, the page and the position a filtered page may skip to are computed in one statement, so all three
  * come from one snapshot.
  */
+@Startup
 @ApplicationScoped
 public class EventFeed {
 

@@ -122,6 +122,10 @@ public class PeerClient {
             Gauge.builder("atrium.cell.peer.breaker", breaker, b -> b.state().gauge)
                     .description("Circuit state per peer cell: 0 closed, 1 open, 2 half-open")
                     .tag("region", region).register(metrics);
+            // Registered at start, so a rate over them is 0, not absent, before the first call.
+            for (String outcome : List.of("ok", "rejected", "failed", "timeout", "short_circuited")) {
+                metrics.counter("atrium.cell.peer.calls", "region", region, "outcome", outcome);
+            }
         });
     }
 

@@ -39,6 +39,8 @@ public class ProvisioningRun extends PanacheEntityBase {
     public int retries;
     @Column(name = "updated_at", nullable = false)
     public Instant updatedAt;
+    /** The W3C traceparent of the request that created or retried the run; its steps' spans join that trace. */
+    public String traceparent;
 
     public boolean finished() {
         return RunStatus.finished(status);

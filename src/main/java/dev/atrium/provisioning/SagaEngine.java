@@ -16,6 +16,7 @@ import org.jboss.logging.Logger;
 import dev.atrium.cell.Cells;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.time.Clock;
+import dev.atrium.common.trace.Traces;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.hibernate.reactive.panache.Panache;
@@ -97,13 +98,15 @@ public class SagaEngine {
     private final Vertx vertx;
     private final MeterRegistry metrics;
     private final RunWaiters waiters;
+    private final Traces traces;
     private final AtomicLong oldestDueSeconds = new AtomicLong();
     /** Set on shutdown: no new claims. Runs in flight keep their lease until it runs out; another instance resumes. */
     private volatile boolean stopping;
 
     public SagaEngine(SagaConfig config, Pool pool, Cells cells, Instance<RunKind> kinds, Vertx vertx,
-            MeterRegistry metrics, RunWaiters waiters) {
+            MeterRegistry metrics, RunWaiters waiters, Traces traces) {
         this.waiters = waiters;
+        this.traces = traces;
         this.config = config;
         this.pool = pool;
         this.cells = cells;
@@ -142,6 +145,7 @@ public class SagaEngine {
         run.createdAt = Clock.now();
         run.updatedAt = run.createdAt;
         run.nextAttemptAt = run.createdAt;
+        run.traceparent = Traces.currentTraceparent();
         List<RunStep> names = kind(kind).steps();
         List<ProvisioningStep> steps = new ArrayList<>();
         for (int i = 0; i < names.size(); i++) {
@@ -313,8 +317,9 @@ public class SagaEngine {
     private Uni<Boolean> attempt(ProvisioningRun run, ProvisioningStep step) {
         Timer.Sample timing = Timer.start(metrics);
         RunStep definition = kind(run.kind).step(step.name);
-        Uni<StepStatus> outcome = definition.external() ? external(run, step, definition)
-                : local(run, step, definition);
+        Uni<StepStatus> outcome = traced(run, step, "step", () -> definition.external()
+                ? external(run, step, definition)
+                : local(run, step, definition));
         return outcome.map(status -> {
             timing.stop(stepTimer(run.kind, step.name, status.wire()));
             return true;
@@ -346,7 +351,7 @@ public class SagaEngine {
                     current[0] = step;
                     Timer.Sample timing = Timer.start(metrics);
                     currentTiming[0] = timing;
-                    return kind(run.kind).step(step.name).run(run, step)
+                    return traced(run, step, "step", () -> kind(run.kind).step(step.name).run(run, step))
                             .invoke(status -> {
                                 positions.add(step.position);
                                 statuses.add(status.wire());
@@ -510,14 +515,14 @@ public class SagaEngine {
         Uni<Void> outside = external
                 ? definition.compensate(run, step).emitOn(r -> context.runOnContext(v -> r.run()))
                 : Uni.createFrom().voidItem();
-        return outside.chain(() -> Panache.withTransaction(() -> guard(run.id)
+        return traced(run, step, "compensation", () -> outside.chain(() -> Panache.withTransaction(() -> guard(run.id)
                 .chain(() -> external ? Uni.createFrom().voidItem() : definition.compensate(run, step))
                 .chain(() -> Panache.getSession().chain(s -> s.createNativeQuery(
                         "update provisioning_steps set status = :status, finished_at = :now"
                                 + " where run_id = :run and position = :position")
                         .setParameter("status", StepStatus.COMPENSATED.wire())
                         .setParameter("now", Clock.now()).setParameter("run", run.id)
-                        .setParameter("position", step.position).executeUpdate()))))
+                        .setParameter("position", step.position).executeUpdate())))))
                 .replaceWith(true)
                 .onFailure(LeaseLost.class).recoverWithItem(false)
                 .onFailure().recoverWithUni(failure -> {
@@ -579,6 +584,7 @@ public class SagaEngine {
                 .setParameter("skipped", StepStatus.SKIPPED.wire()).setParameter("run", run.id).executeUpdate()))
                 .invoke(() -> {
                     run.status = RunStatus.PENDING.wire();
+                    run.traceparent = Traces.currentTraceparent();
                     run.error = null;
                     run.retries++;
                     run.finishedAt = null;
@@ -646,6 +652,19 @@ public class SagaEngine {
                 ok -> {
                 },
                 failure -> LOG.errorf(failure, "provisioning work failed")));
+    }
+
+    /**
+     * One attempt of a step (or its compensation) as a span in the trace of the request that created or retried the
+     * run ({@link ProvisioningRun#traceparent}); its SQL and its calls to the dataplane are the span's children.
+     */
+    private <T> Uni<T> traced(ProvisioningRun run, ProvisioningStep step, String what,
+            java.util.function.Supplier<Uni<T>> work) {
+        return traces.inSpan("provisioning " + what + " " + run.kind + "/" + step.name, run.traceparent,
+                Map.of("atrium.run.id", run.id, "atrium.run.kind", run.kind, "atrium.step", step.name,
+                        "atrium.workspace.id", run.workspaceId, "atrium.step.attempt",
+                        String.valueOf(step.attempts + 1)),
+                work);
     }
 
     private io.micrometer.core.instrument.Counter runs(String kind, String outcome) {

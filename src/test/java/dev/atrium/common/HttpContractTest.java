@@ -150,7 +150,9 @@ class HttpContractTest {
 
     private static double createdCounter() {
         String metrics = Api.management().get("/q/metrics").asString();
+        // A sample line may end with an exemplar (" # {trace_id=..} value timestamp"): the value is before it.
         return metrics.lines().filter(l -> l.startsWith("atrium_workspaces_created_total"))
+                .map(l -> l.replaceFirst(" # .*$", ""))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 

@@ -140,7 +140,7 @@ class ServiceIdentityTest {
         List<String> lines = Api.management().get("/q/metrics").asString().lines().filter(l -> l.startsWith(name + " ")
                 || l.startsWith(name + "{")).toList();
         assertEquals(1, lines.size(), name + ": " + lines);
-        String line = lines.get(0);
+        String line = lines.get(0).replaceFirst(" # .*$", ""); // an exemplar may follow the value
         return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
     }
 

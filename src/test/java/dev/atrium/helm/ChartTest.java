@@ -962,6 +962,126 @@ class ChartTest {
         assertTrue(e.getMessage().contains(why), e.getMessage());
     }
 
+    @Test
+    void theDashboardAndTheAlertsAreOffByDefault() {
+        for (Path overlay : overlays()) {
+            List<Map<String, Object>> docs = render(overlay, "deployment");
+            assertTrue(docs.stream().noneMatch(d -> kindKey(d).equals("monitoring.coreos.com/v1/PrometheusRule")));
+            assertTrue(docs.stream().noneMatch(d -> kindKey(d).equals("v1/ConfigMap")
+                    && String.valueOf(path(d, "metadata", "name")).endsWith("-dashboard")));
+        }
+    }
+
+    @Test
+    void theDashboardIsValidJsonWithOneRowPerConcernAndAQueryInEveryPanel() throws IOException {
+        List<Map<String, Object>> docs = Monitoring.render(Map.of());
+        V1ConfigMap configMap = (V1ConfigMap) parseStrictly(Monitoring.kind(docs, "v1", "ConfigMap",
+                "atrium-dashboard"));
+        assertEquals("1", configMap.getMetadata().getLabels().get("grafana_dashboard"), "found by Grafana's sidecar");
+        JsonNode dashboard = Monitoring.dashboard(docs);
+        assertEquals(JSON.readTree(CHART.resolve("dashboards/atrium-cell.json").toFile()), dashboard,
+                "the ConfigMap carries the dashboard file as it is");
+        List<String> rows = new ArrayList<>();
+        int queries = 0;
+        for (JsonNode panel : dashboard.get("panels")) {
+            if (panel.get("type").asText().equals("row")) {
+                rows.add(panel.get("title").asText());
+                continue;
+            }
+            assertTrue(panel.get("targets").size() > 0, panel.get("title").asText());
+            for (JsonNode target : panel.get("targets")) {
+                assertFalse(target.get("expr").asText().isBlank(), panel.get("title").asText());
+                assertFalse(Monitoring.metricNames(target.get("expr").asText()).isEmpty(), target.toString());
+                queries++;
+            }
+        }
+        assertEquals(List.of("Requests (public API)", "Provisioning", "Database pool", "Peer cells", "Event feed",
+                "Usage counting", "Process"), rows);
+        assertTrue(queries >= 20, "queries: " + queries);
+    }
+
+    @Test
+    void theAlertsCoverBothObjectivesAndWhatAnOperatorMustFix() {
+        List<Map<String, Object>> alerts = Monitoring.alerts(Monitoring.render(Map.of(
+                "metrics.prometheusRule.latency.thresholdSeconds", "0.25")));
+        Map<String, Map<String, Object>> byName = new TreeMap<>();
+        alerts.forEach(a -> byName.put(String.valueOf(a.get("alert")), a));
+        assertEquals(Set.of("AtriumAvailabilityBudgetBurnFast", "AtriumAvailabilityBudgetBurnSlow",
+                "AtriumLatencyBudgetBurnFast", "AtriumLatencyBudgetBurnSlow", "AtriumProvisioningRunStuck",
+                "AtriumPeerCircuitOpen", "AtriumUsageFlushFailing", "AtriumEventFeedLagging"), byName.keySet());
+        for (Map<String, Object> alert : alerts) {
+            String expr = String.valueOf(alert.get("expr"));
+            assertTrue(expr.contains("namespace=\"" + Monitoring.NAMESPACE + "\""), "this cell only: " + expr);
+            assertTrue(Set.of("critical", "warning").contains(path(alert, "labels", "severity")), expr);
+            assertTrue(String.valueOf(path(alert, "annotations", "summary")).contains("us-east-1"), expr);
+            assertEquals(count(expr, '('), count(expr, ')'), expr);
+            assertEquals(count(expr, '{'), count(expr, '}'), expr);
+        }
+        // A fast burn of a 99.9 % objective: 14.4 times the 0.1 % budget, over an hour and five minutes.
+        String fast = String.valueOf(byName.get("AtriumAvailabilityBudgetBurnFast").get("expr"));
+        assertTrue(fast.contains("[1h]") && fast.contains("[5m]") && fast.contains("status=~\"5..\""), fast);
+        assertTrue(Pattern.compile("> 0\\.0144\\d*\\s").matcher(fast + "\n").find(), fast);
+        String latency = String.valueOf(byName.get("AtriumLatencyBudgetBurnSlow").get("expr"));
+        assertTrue(latency.contains("le=\"0.25\"") && latency.contains("method=\"GET\"")
+                && latency.contains("[6h]") && latency.contains("[30m]"), latency);
+        assertEquals("critical", path(byName.get("AtriumLatencyBudgetBurnFast"), "labels", "severity"));
+        assertEquals(Set.of("atrium_cell_peer_breaker"),
+                Monitoring.metricNames(String.valueOf(byName.get("AtriumPeerCircuitOpen").get("expr"))));
+    }
+
+    @Test
+    void promqlMetricNamesAreReadWithoutFunctionsLabelsOrVariables() {
+        String promql = "histogram_quantile(0.99, sum by (le, uri) (rate(foo_bucket{uri=~\"/v1/.+\", a=\"b\"}"
+                + "[$__rate_interval]))) / on(namespace) group_left(x) bar_total{namespace=~\"$namespace\"}"
+                + " > 1e3 and bool 2";
+        assertEquals(Set.of("foo_bucket", "bar_total"), Monitoring.metricNames(promql));
+        assertEquals(List.of(new Monitoring.Selector("foo_bucket", Map.of("uri", "/v1/.+", "a", "b")),
+                new Monitoring.Selector("bar_total", Map.of("namespace", "$namespace"))), Monitoring.selectors(promql));
+        assertEquals(Set.of("le", "uri"), Monitoring.groupingLabels(promql));
+    }
+
+    @Test
+    void tracingSettingsReachTheCellAndTheCollectorMustBeNamed() {
+        Path overlay = overlays().get(0);
+        String off = configuration(render(overlay, "deployment"));
+        assertFalse(off.contains("otlp-endpoint"), "no endpoint, no export: " + off);
+        Map<String, Object> on = Map.of("tracing.otlpEndpoint", "http://otel-collector.observability:4317",
+                "networkPolicy.egress.collector.cidrs[0]", "10.20.0.0/16");
+        List<Map<String, Object>> docs = render(overlay, "deployment", on);
+        String configuration = configuration(docs);
+        assertTrue(configuration.contains("atrium.tracing.otlp-endpoint=http://otel-collector.observability:4317\n"),
+                configuration);
+        assertTrue(configuration.contains("atrium.tracing.sample-ratio=1\n"), configuration);
+        assertTrue(configuration.contains("quarkus.otel.exporter.otlp.traces.protocol=grpc\n"), configuration);
+        for (Map<String, Object> doc : docs) {
+            if (kindKey(doc).equals("networking.k8s.io/v1/NetworkPolicy")) {
+                V1NetworkPolicy policy = (V1NetworkPolicy) parseStrictly(doc);
+                assertTrue(policy.getSpec().getEgress().stream().anyMatch(rule -> rule.getTo() != null
+                        && rule.getTo().stream().anyMatch(to -> "10.20.0.0/16".equals(to.getIpBlock().getCidr()))
+                        && rule.getPorts().get(0).getPort().getIntValue() == 4317),
+                        policy.getMetadata().getName() + " reaches the collector");
+            }
+        }
+        assertRefused(overlay, Map.of("tracing.otlpEndpoint", "http://otel-collector.observability:4317"),
+                "networkPolicy.egress.collector.cidrs");
+        assertRefusedYaml(overlay, "tracing:\n  sampleRatio: 2\n", "at '/tracing/sampleRatio'");
+        assertRejected(overlay, Map.of("metrics.prometheusRule.latency.thresholdSeconds", "0.3"),
+                "at '/metrics/prometheusRule/latency/thresholdSeconds'");
+    }
+
+    private static String configuration(List<Map<String, Object>> docs) {
+        for (Map<String, Object> doc : docs) {
+            if (kindKey(doc).equals("v1/ConfigMap") && map(path(doc, "data")).containsKey("application.properties")) {
+                return String.valueOf(map(path(doc, "data")).get("application.properties"));
+            }
+        }
+        throw new AssertionError("no configuration ConfigMap");
+    }
+
+    private static long count(String text, char c) {
+        return text.chars().filter(ch -> ch == c).count();
+    }
+
     private static List<Path> overlays() {
         try (Stream<Path> files = Files.list(CELLS)) {
             List<Path> overlays = files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();

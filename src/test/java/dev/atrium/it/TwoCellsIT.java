@@ -10,9 +10,17 @@ import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,14 +29,18 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import dev.atrium.support.Tokens;
 import io.restassured.response.Response;
 
 /**
  * Two packaged cells on one machine, {@code us-east-1} and {@code eu-west-1}, each on a PostgreSQL server of its own,
  * each configured with the other as its peer (users' personal organizations live in {@code us-east-1}). What a user
- * of either sees, and what each database holds, checked with SQL; last, with the EU cell stopped, then started again
- * on its data.
+ * of either sees, and what each database holds, checked with SQL; a read that spans both cells, followed by the
+ * caller's trace id through their logs and the spans they send to a collector of the test's own; last, with the EU
+ * cell stopped, then started again on its data.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TwoCellsIT {
@@ -39,6 +51,10 @@ class TwoCellsIT {
     static final List<String> WORKSPACE_TABLES = List.of("workspaces:id", "workspace_members:workspace_id",
             "environments:workspace_id", "provisioning_runs:workspace_id", "events:workspace_id");
 
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final SecureRandom RANDOM = new SecureRandom();
+
+    static OtlpCollector collector;
     static CellDatabase usDb;
     static CellDatabase euDb;
     static PackagedCell us;
@@ -50,18 +66,25 @@ class TwoCellsIT {
                 CompletableFuture.supplyAsync(() -> CellDatabase.start("two-cells-eu-west-1"));
         usDb = CellDatabase.start("two-cells-us-east-1");
         euDb = euStarting.join();
-        us = PackagedCell.create("two-cells-us-east-1", US, usDb);
+        collector = OtlpCollector.start();
+        us = traced(PackagedCell.create("two-cells-us-east-1", US, usDb));
         // The EU cell exports JSON when no format is asked for (atrium.export.default-format); the US cell keeps NDJSON.
-        eu = PackagedCell.create("two-cells-eu-west-1", EU, euDb).env("ATRIUM_CELL_DIRECTORY_REGION", US)
+        eu = traced(PackagedCell.create("two-cells-eu-west-1", EU, euDb)).env("ATRIUM_CELL_DIRECTORY_REGION", US)
                 .env("ATRIUM_EXPORT_DEFAULT_FORMAT", "json");
         us.peer(eu);
         eu.peer(us);
         PackagedCell.startAll(us, eu);
     }
 
+    /** Spans go to the test's collector, a batch every 200 ms. */
+    static PackagedCell traced(PackagedCell cell) {
+        return cell.env("ATRIUM_OTLP_ENDPOINT", collector.endpoint()).env("ATRIUM_OTLP_PROTOCOL", "http/protobuf")
+                .env("QUARKUS_OTEL_BSP_SCHEDULE_DELAY", "200ms");
+    }
+
     @AfterAll
     static void stopCells() {
-        for (AutoCloseable c : new AutoCloseable[] { us, eu, usDb, euDb }) {
+        for (AutoCloseable c : new AutoCloseable[] { us, eu, usDb, euDb, collector }) {
             try {
                 if (c != null) {
                     c.close();
@@ -209,6 +232,104 @@ class TwoCellsIT {
 
     @Test
     @Order(4)
+    void aCrossCellReadCarriesTheCallersTraceToThePeer() {
+        String token = TrustedKey.user(Tokens.unique("fay"));
+        activeWorkspaceOn(eu, token, Map.of("organization_id", organizationOn(eu, token, "Fay EU"), "name", "Fay EU"));
+        String traceId = random(16);
+        String callerSpan = random(8);
+        String requestId = "trace-" + random(8);
+        Response all = us.as(token).header("traceparent", "00-" + traceId + "-" + callerSpan + "-01")
+                .header("Request-Id", requestId).get("/v1/workspaces?regions=all");
+        all.then().statusCode(200).header("X-Atrium-Unreachable-Regions", nullValue());
+        assertEquals(List.of("Fay EU"), all.jsonPath().getList("name"));
+
+        // Each cell logs its request (JSON, the production format) in the caller's trace: the US cell's server span
+        // and, reached by its client call, the EU cell's, each a span of its own.
+        JsonNode atUs = requestLine(us, traceId, "/v1/workspaces");
+        JsonNode atEu = requestLine(eu, traceId, "/v1/workspaces");
+        assertEquals(US, atUs.path("region").asText(), atUs.toString());
+        assertEquals(EU, atEu.path("region").asText(), atEu.toString());
+        assertEquals(requestId, atUs.path("mdc").path("request_id").asText(), atUs.toString());
+        assertEquals(requestId, atEu.path("mdc").path("request_id").asText(), atEu.toString());
+        String usSpan = atUs.path("mdc").path("spanId").asText();
+        String euSpan = atEu.path("mdc").path("spanId").asText();
+        assertTrue(usSpan.matches("[0-9a-f]{16}") && euSpan.matches("[0-9a-f]{16}"), atUs + "\n" + atEu);
+        assertThat(List.of(usSpan, euSpan, callerSpan).stream().distinct().count(), equalTo(3L));
+
+        // The spans both cells sent to the collector make one tree: the caller's span, the US cell's server span, its
+        // client span calling the EU cell, and the EU cell's server span under that.
+        List<OtlpCollector.Span> trace = collector.await(traceId, t -> t.stream().anyMatch(s -> s.server()
+                && EU.equals(s.region())) && t.stream().anyMatch(s -> s.server() && US.equals(s.region())),
+                Duration.ofSeconds(15));
+        String spans = trace.stream().map(Object::toString).collect(Collectors.joining("\n"));
+        OtlpCollector.Span usServer = trace.stream().filter(s -> s.server() && US.equals(s.region())).findFirst()
+                .orElseThrow(() -> new AssertionError("no US server span: " + spans));
+        assertEquals(callerSpan, usServer.parentSpanId(), spans);
+        assertEquals("GET /v1/workspaces", usServer.name(), spans);
+        assertEquals(usSpan, usServer.spanId(), "the log names the request's span");
+        OtlpCollector.Span euServer = trace.stream().filter(s -> s.server() && EU.equals(s.region())).findFirst()
+                .orElseThrow(() -> new AssertionError("no EU server span: " + spans));
+        assertEquals("GET /v1/workspaces", euServer.name(), spans);
+        assertEquals(euSpan, euServer.spanId(), "the log names the request's span");
+        OtlpCollector.Span call = trace.stream().filter(s -> s.spanId().equals(euServer.parentSpanId())).findFirst()
+                .orElseThrow(() -> new AssertionError("the EU span's parent was not sent: " + spans));
+        assertTrue(call.client() && US.equals(call.region()), "a US client span calls the EU cell: " + spans);
+        assertTrue(descends(trace, call, usServer.spanId()), "the call is the US request's: " + spans);
+    }
+
+    static boolean descends(List<OtlpCollector.Span> trace, OtlpCollector.Span span, String ancestor) {
+        String parent = span.parentSpanId();
+        while (!parent.isEmpty()) {
+            if (parent.equals(ancestor)) {
+                return true;
+            }
+            String p = parent;
+            parent = trace.stream().filter(s -> s.spanId().equals(p)).map(OtlpCollector.Span::parentSpanId)
+                    .findFirst().orElse("");
+        }
+        return false;
+    }
+
+    /** The line ({@code atrium.requests}) {@code cell} logged for its request of {@code route} in the trace. */
+    static JsonNode requestLine(PackagedCell cell, String traceId, String route) {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (true) {
+            try {
+                for (String line : Files.readAllLines(cell.logFile(), StandardCharsets.UTF_8)) {
+                    if (!line.startsWith("{") || !line.contains(traceId)) {
+                        continue;
+                    }
+                    JsonNode record = JSON.readTree(line);
+                    if (record.path("loggerName").asText().equals("atrium.requests")
+                            && record.path("mdc").path("traceId").asText().equals(traceId)
+                            && record.path("mdc").path("route").asText().equals(route)) {
+                        return record;
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(cell.name() + " logged no request of trace " + traceId + "; its log ends:\n"
+                        + cell.logTail(20));
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    static String random(int bytes) {
+        byte[] b = new byte[bytes];
+        RANDOM.nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    @Test
+    @Order(5)
     void withTheEuCellStoppedEuOrganizationsFailClosedAndUsWorkspacesKeepWorkingUntilItIsBack() {
         String dan = Tokens.unique("dan");
         String danToken = TrustedKey.user(dan);

@@ -29,7 +29,8 @@ import jakarta.ws.rs.core.Response;
 @PermitAll
 public class FakeDataplane {
 
-    public record Call(String method, String workspaceId, String idempotencyKey, int status) {
+    /** One call as it arrived, with the W3C {@code traceparent} it carried ({@code null}: none). */
+    public record Call(String method, String workspaceId, String idempotencyKey, int status, String traceparent) {
     }
 
     private record Script(AtomicInteger failuresLeft, int status, long delayMillis) {
@@ -78,18 +79,19 @@ public class FakeDataplane {
     @PUT
     @Operation(hidden = true)
     public Uni<Response> provision(@PathParam("id") String id, @HeaderParam("Idempotency-Key") String key,
-            Map<String, Object> body) {
+            @HeaderParam("traceparent") String traceparent, Map<String, Object> body) {
         NAMES.put(id, String.valueOf(body.get("name")));
-        return answer("PUT", id, key);
+        return answer("PUT", id, key, traceparent);
     }
 
     @DELETE
     @Operation(hidden = true)
-    public Uni<Response> deprovision(@PathParam("id") String id, @HeaderParam("Idempotency-Key") String key) {
-        return answer("DELETE", id, key);
+    public Uni<Response> deprovision(@PathParam("id") String id, @HeaderParam("Idempotency-Key") String key,
+            @HeaderParam("traceparent") String traceparent) {
+        return answer("DELETE", id, key, traceparent);
     }
 
-    private Uni<Response> answer(String method, String id, String key) {
+    private Uni<Response> answer(String method, String id, String key, String traceparent) {
         Script script = SCRIPTS.get(NAMES.getOrDefault(id, ""));
         int status = 200;
         boolean scripted = script != null && script.failuresLeft().getAndDecrement() > 0;
@@ -102,7 +104,7 @@ public class FakeDataplane {
         if (status == 200 && EFFECTS.add(method + " " + key) && method.equals("PUT")) {
             PROVISIONED.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
         }
-        CALLS.add(new Call(method, id, key, status));
+        CALLS.add(new Call(method, id, key, status, traceparent));
         Uni<Response> response = Uni.createFrom().item(Response.status(status).build());
         return scripted && script.delayMillis() > 0
                 ? response.onItem().delayIt().by(java.time.Duration.ofMillis(script.delayMillis()))

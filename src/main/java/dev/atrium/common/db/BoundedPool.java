@@ -1,5 +1,6 @@
 package dev.atrium.common.db;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.reactive.pg.client.PgPoolCreator;
 import io.vertx.pgclient.PgPool;
 import io.vertx.sqlclient.Pool;
@@ -18,10 +19,12 @@ import jakarta.inject.Singleton;
 public class BoundedPool implements PgPoolCreator {
 
     private final PoolBounds bounds;
+    private final MeterRegistry metrics;
     private volatile WaitBoundedPool created;
 
-    public BoundedPool(PoolBounds bounds) {
+    public BoundedPool(PoolBounds bounds, MeterRegistry metrics) {
         this.bounds = bounds;
+        this.metrics = metrics;
     }
 
     @Override
@@ -29,7 +32,7 @@ public class BoundedPool implements PgPoolCreator {
         // Vert.x's own wait queue and timeout stay unbounded and unused: WaitBoundedPool bounds both (see there why).
         PoolOptions options = input.poolOptions();
         created = new WaitBoundedPool(input.vertx(), PgPool.pool(input.vertx(), input.pgConnectOptionsList(), options),
-                options.getMaxSize(), bounds.acquireTimeout().toMillis(), bounds.maxWaiting());
+                options.getMaxSize(), bounds.acquireTimeout().toMillis(), bounds.maxWaiting(), metrics);
         return created;
     }
 

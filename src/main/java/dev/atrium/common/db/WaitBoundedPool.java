@@ -5,6 +5,10 @@ import java.util.List;
 import java.util.function.Function;
 import java.util.stream.Collector;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.smallrye.common.vertx.ContextLocals;
 import io.smallrye.common.vertx.VertxContext;
 import io.vertx.core.AsyncResult;
@@ -36,6 +40,11 @@ import io.vertx.sqlclient.Tuple;
  * waits for any more. So the waiting happens here, in a queue a wait leaves when it times out, and only as many
  * acquisitions as the pool has connections are handed to Vert.x at a time: one of those that times out is answered
  * at once, and the connection it later gets is closed, which hands it straight back to the pool.
+ *
+ * <p>Metrics: {@code atrium.db.pool.wait} (how long an acquisition waited, in this line and inside the pool, by
+ * {@code request}: {@code api} or {@code background}), {@code atrium.db.pool.waiting} (acquisitions in this line now)
+ * and {@code atrium.db.pool.refused} (API requests refused, every place in line taken or the timeout passed). The pool's
+ * own occupancy is Vert.x's {@code sql_pool_*}.
  */
 final class WaitBoundedPool implements PgPool {
 
@@ -51,13 +60,38 @@ final class WaitBoundedPool implements PgPool {
     private final ArrayDeque<Wait> waiting = new ArrayDeque<>();
     /** Acquisitions asked of the delegate and not answered yet; at most {@code maxInside}. */
     private int inside;
+    private final Timer apiWaits;
+    private final Timer backgroundWaits;
+    private final Counter refused;
 
-    WaitBoundedPool(Vertx vertx, Pool delegate, int poolSize, long timeoutMillis, int maxWaiting) {
+    WaitBoundedPool(Vertx vertx, Pool delegate, int poolSize, long timeoutMillis, int maxWaiting,
+            MeterRegistry metrics) {
         this.vertx = vertx;
         this.delegate = delegate;
         this.maxInside = poolSize;
         this.timeoutMillis = timeoutMillis;
         this.maxWaiting = maxWaiting;
+        this.apiWaits = waits(metrics, "api");
+        this.backgroundWaits = waits(metrics, "background");
+        this.refused = Counter.builder("atrium.db.pool.refused")
+                .description("API requests refused a database connection (line full or wait too long): 503")
+                .register(metrics);
+        Gauge.builder("atrium.db.pool.waiting", this, WaitBoundedPool::waitingNow)
+                .description("Acquisitions waiting in line for a database connection").register(metrics);
+    }
+
+    private static Timer waits(MeterRegistry metrics, String request) {
+        return Timer.builder("atrium.db.pool.wait").tag("request", request)
+                .description("Time from asking for a database connection to getting one (or being refused)")
+                .serviceLevelObjectives(java.time.Duration.ofMillis(1), java.time.Duration.ofMillis(5),
+                        java.time.Duration.ofMillis(25), java.time.Duration.ofMillis(100),
+                        java.time.Duration.ofMillis(250), java.time.Duration.ofSeconds(1),
+                        java.time.Duration.ofSeconds(5))
+                .register(metrics);
+    }
+
+    private synchronized int waitingNow() {
+        return waiting.size();
     }
 
     private static final class Wait {
@@ -91,7 +125,16 @@ final class WaitBoundedPool implements PgPool {
         // The caller's context: the delegate is asked on it, so the connection is handed over on the caller's thread.
         Wait wait = new Wait(vertx.getOrCreateContext());
         boolean bounded = apiRequest();
+        long asked = System.nanoTime();
+        Timer waits = bounded ? apiWaits : backgroundWaits;
+        wait.connection.future().onComplete(ar -> {
+            waits.record(System.nanoTime() - asked, java.util.concurrent.TimeUnit.NANOSECONDS);
+            if (ar.failed() && ar.cause() instanceof PoolExhaustedException) {
+                refused.increment();
+            }
+        });
         boolean now;
+        boolean full = false;
         synchronized (this) {
             now = inside < maxInside;
             if (now) {
@@ -102,8 +145,12 @@ final class WaitBoundedPool implements PgPool {
                     wait.timer = vertx.setTimer(timeoutMillis, id -> expire(wait));
                 }
             } else {
-                return Future.failedFuture(new PoolExhaustedException(maxWaiting + " requests already wait"));
+                full = true;
             }
+        }
+        if (full) {
+            wait.connection.fail(new PoolExhaustedException(maxWaiting + " requests already wait"));
+            return wait.connection.future();
         }
         if (now) {
             // While the pool still grows, the wait is for a connection being opened: slow on a cold start, but no
