@@ -13,6 +13,8 @@
 #   newest_pg_bin, java_feature JAVA, find_java RELEASE [exact]   PostgreSQL's binaries; a JVM's release; a JVM of at
 #                                 least (or, with `exact`, exactly) that release
 #   maven_package ROOT LOG ARGS... ./mvnw -B -ntp -Pprod package -DskipTests ARGS, holding MAVEN_LOCK while it builds
+#   jar_of NAME GIVEN DIR ARGS...  the quarkus-run.jar to run: GIVEN, or target/DIR as it is with SKIP_BUILD=1, or
+#                                 built by maven_package with ARGS and MVN_ARGS; refuses a jar with embedded PostgreSQL
 #   image_java_opts CACHE         the JVM image's JAVA_OPTS (src/main/docker/Dockerfile.jvm) with its cache at CACHE
 #                                 (none when CACHE is empty) and the HTTP host on loopback
 #   image_max_mem_ratio           the image's JAVA_MAX_MEM_RATIO
@@ -293,4 +295,26 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 verdict() { # value op target: "meets", "misses", or "n/a" when the value is not a number
     awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { if (v !~ /^[0-9]+(\.[0-9]+)?$/) { print "n/a"; exit }
         ok = (op == ">=") ? (v + 0 >= t + 0) : (v + 0 <= t + 0); print ok ? "meets" : "misses" }'
+}
+
+jar_of() { # name given-path skip-build-dir maven-arguments...: the quarkus-run.jar to use, built when needed
+    # (SKIP_BUILD=1 takes target/<dir> as it is; MVN_ARGS are added to the build)
+    local name=$1 given=$2 dir=$3 jar
+    shift 3
+    if [[ -n $given ]]; then
+        jar=$(cd "$(dirname "$given")" && pwd)/$(basename "$given")
+        [[ -f $jar ]] || die "$given does not exist"
+    elif [[ ${SKIP_BUILD:-0} == 1 && -f $ROOT/target/$dir/quarkus-run.jar ]]; then
+        jar=$ROOT/target/$dir/quarkus-run.jar
+    else
+        log "building the $name (log: $WORK/build-$name.log)"
+        # shellcheck disable=SC2086
+        maven_package "$ROOT" "$WORK/build-$name.log" "$@" ${MVN_ARGS:-}
+        jar=$ROOT/target/$dir/quarkus-run.jar
+    fi
+    if compgen -G "$(dirname "$jar")/lib/*/*embedded-postgres*" >/dev/null; then
+        die "$jar carries the embedded PostgreSQL: build it with -Pprod"
+    fi
+    log "$name: $jar"
+    printf '%s' "$jar"
 }

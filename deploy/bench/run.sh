@@ -227,26 +227,6 @@ pg_client_env
 
 # ------------------------------------------------------------------------------------------------ builds
 
-jar_of() { # name given-path skip-build-dir maven-arguments...: the quarkus-run.jar to use, built when needed
-    local name=$1 given=$2 dir=$3 jar
-    shift 3
-    if [[ -n $given ]]; then
-        jar=$(cd "$(dirname "$given")" && pwd)/$(basename "$given")
-        [[ -f $jar ]] || die "$given does not exist"
-    elif [[ $SKIP_BUILD == 1 && -f $ROOT/target/$dir/quarkus-run.jar ]]; then
-        jar=$ROOT/target/$dir/quarkus-run.jar
-    else
-        log "building the $name (log: $WORK/build-$name.log)"
-        # shellcheck disable=SC2086
-        maven_package "$ROOT" "$WORK/build-$name.log" "$@" $MVN_ARGS
-        jar=$ROOT/target/$dir/quarkus-run.jar
-    fi
-    if compgen -G "$(dirname "$jar")/lib/*/*embedded-postgres*" >/dev/null; then
-        die "$jar carries the embedded PostgreSQL: build it with -Pprod"
-    fi
-    log "$name: $jar"
-    printf '%s' "$jar"
-}
 JAR=$(jar_of fast-jar "$ATRIUM_JAR" quarkus-app)
 AOT_JAR=""
 if [[ $AOT_JAVA != none ]]; then
