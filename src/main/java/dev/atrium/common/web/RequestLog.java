@@ -13,7 +13,7 @@ import io.quarkus.vertx.http.runtime.security.QuarkusHttpUser;
 import io.vertx.core.http.impl.HttpServerRequestInternal;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
 
 /**
@@ -25,7 +25,8 @@ import jakarta.enterprise.event.Observes;
  * attributes. When it ends, one INFO line ({@code atrium.requests}) tells its method, route, status and duration
  * ({@code atrium.log.requests=false} leaves that line out).
  */
-@ApplicationScoped
+// A singleton: on every request's path, called directly rather than through a client proxy.
+@Singleton
 public class RequestLog {
 
     static final String ROUTE = "route";
@@ -91,8 +92,10 @@ public class RequestLog {
             MDC.put("path", path == null || path.length() <= MAX_PATH ? path : path.substring(0, MAX_PATH));
             MDC.put("status", Integer.toString(ctx.response().getStatusCode()));
             MDC.put("duration_ms", Long.toString(millis));
-            LOG.infof("%s %s %d %d ms%s", ctx.request().method(), route == null ? "unmatched" : route,
-                    ctx.response().getStatusCode(), millis, ended.succeeded() ? "" : " (connection closed)");
+            // Concatenated, not a format string: this line is written for every request.
+            LOG.info(ctx.request().method().name() + ' ' + (route == null ? "unmatched" : route) + ' '
+                    + ctx.response().getStatusCode() + ' ' + millis + " ms"
+                    + (ended.succeeded() ? "" : " (connection closed)"));
         });
         ctx.next();
     }
