@@ -9,7 +9,7 @@ import dev.atrium.common.security.Principal;
 import dev.atrium.common.security.Role;
 import dev.atrium.plan.Plans;
 import io.smallrye.mutiny.Uni;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 /**
  * The one authorization service. Every endpoint that touches a workspace or organization asks here first:
@@ -19,7 +19,8 @@ import jakarta.enterprise.context.ApplicationScoped;
  * Workspaces, organizations and roles come from their domains through {@link WorkspaceDirectory},
  * {@link MembershipDirectory} and {@link OrganizationDirectory}; the policy is decided here alone.
  */
-@ApplicationScoped
+// A singleton: on every request's path, called directly rather than through a client proxy.
+@Singleton
 public class Access {
 
     private final Cells cells;

@@ -16,7 +16,7 @@ import io.quarkus.vertx.http.runtime.security.HttpSecurityUtils;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 /**
  * The one reader of {@code Authorization: Bearer}. Two mechanisms that both read the bearer token do not chain (a
@@ -25,7 +25,8 @@ import jakarta.enterprise.context.ApplicationScoped;
  * every trusted issuer). It runs before SmallRye's JWT mechanism, which then only ever sees requests without a bearer
  * token and leaves them anonymous.
  */
-@ApplicationScoped
+// A singleton: on every request's path, called directly rather than through a client proxy.
+@Singleton
 public class BearerAuthMechanism implements HttpAuthenticationMechanism {
 
     private final JWTAuthMechanism jwt;

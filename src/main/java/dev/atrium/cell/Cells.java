@@ -11,14 +11,15 @@ import dev.atrium.common.id.Ids;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.problem.FieldError;
 import io.quarkus.runtime.Startup;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 /**
  * Knows this cell and its peers, mints ids that name this cell, and decides for any id or region whether it is
  * served here, elsewhere (307), or nowhere (404 / 422).
  */
 @Startup // a cell with a bad base URL or peer list refuses to start
-@ApplicationScoped
+// A singleton: on every request's path, called directly rather than through a client proxy.
+@Singleton
 public class Cells {
 
     static final String REGION = "[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?";

@@ -27,7 +27,7 @@ import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
 
 /**
@@ -36,7 +36,8 @@ import jakarta.enterprise.event.Observes;
  * failed flush keeps its counts for the next one and nothing is counted twice. Readers combine the table and memory
  * under a sequence lock on flushes, so they see every call counted so far, exactly once, even while a flush runs.
  */
-@ApplicationScoped
+// A singleton: on every request's path, called directly rather than through a client proxy.
+@Singleton
 public class UsageCounter {
 
     private static final Logger LOG = Logger.getLogger(UsageCounter.class);

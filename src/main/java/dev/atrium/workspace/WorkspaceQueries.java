@@ -9,13 +9,14 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 /**
  * The workspace domain's hot reads and lists: one prepared statement each on the connection pool, mapped straight
  * to views (no entity is loaded where nothing is written), with what authorization needs in the same row.
  */
-@ApplicationScoped
+// A singleton: on every request's path, called directly rather than through a client proxy.
+@Singleton
 public class WorkspaceQueries {
 
     private static final String READ = "select " + WorkspaceRow.COLUMNS + ", m.role as member_role"

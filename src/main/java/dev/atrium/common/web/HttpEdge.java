@@ -2,7 +2,6 @@ package dev.atrium.common.web;
 
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.MDC;
@@ -14,7 +13,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.Json;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
 
 /**
@@ -22,7 +21,8 @@ import jakarta.enterprise.event.Observes;
  * and the cell's {@code X-Atrium-Region}. Also answers, with problem bodies, what never reaches JAX-RS: bodies over
  * the limit and paths under {@code /v1} that name no endpoint.
  */
-@ApplicationScoped
+// A singleton: on every request's path, called directly rather than through a client proxy.
+@Singleton
 public class HttpEdge {
 
     public static final String REGION_HEADER = "X-Atrium-Region";
@@ -43,7 +43,7 @@ public class HttpEdge {
     private void edge(RoutingContext ctx) {
         String requestId = ctx.request().getHeader(RequestIds.HEADER);
         if (!RequestIds.acceptable(requestId)) {
-            requestId = "req_" + UUID.randomUUID().toString().replace("-", "");
+            requestId = RequestIds.generate();
             ctx.request().headers().set(RequestIds.HEADER, requestId);
         }
         String id = requestId;

@@ -20,7 +20,7 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import jakarta.annotation.PreDestroy;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 /**
  * Authenticates bearer JWTs with {@link TokenVerifier}, against every trusted issuer at once, and hands Atrium's
@@ -28,7 +28,8 @@ import jakarta.enterprise.context.ApplicationScoped;
  * configuration that does not hold together stops the cell before it takes traffic.
  */
 @Startup
-@ApplicationScoped
+// A singleton: on every request's path, called directly rather than through a client proxy.
+@Singleton
 public class TokenIdentityProvider implements IdentityProvider<BearerTokenRequest> {
 
     private static final Logger LOG = Logger.getLogger(TokenIdentityProvider.class);
