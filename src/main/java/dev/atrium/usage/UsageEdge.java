@@ -1,7 +1,5 @@
 package dev.atrium.usage;
 
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import dev.atrium.cell.Cells;
 import dev.atrium.common.id.Ids;
@@ -23,7 +21,8 @@ import jakarta.enterprise.event.Observes;
 @ApplicationScoped
 public class UsageEdge {
 
-    private static final Pattern WORKSPACE_PATH = Pattern.compile("^/v1/workspaces/(ws_[0-9A-Za-z]{30})(?:/.*)?$");
+    private static final String WORKSPACES = "/v1/workspaces/";
+    private static final int WORKSPACE_ID_LENGTH = "ws_".length() + Ids.BODY_LENGTH;
 
     private final UsageCounter counter;
     private final String cellCode;
@@ -58,12 +57,16 @@ public class UsageEdge {
         }
     }
 
+    /** The workspace id of a path under {@code /v1/workspaces/ws_…} (the id well-formed), else {@code null}. */
     static String pathWorkspace(String path) {
-        if (path == null) {
+        int start = WORKSPACES.length();
+        int end = start + WORKSPACE_ID_LENGTH;
+        if (path == null || path.length() < end || !path.startsWith(WORKSPACES)
+                || path.length() > end && path.charAt(end) != '/') {
             return null;
         }
-        Matcher m = WORKSPACE_PATH.matcher(path);
-        return m.matches() ? m.group(1) : null;
+        String id = path.substring(start, end);
+        return Ids.cellCodeOf(id, "ws").isPresent() ? id : null;
     }
 
     private String local(String workspaceId) {

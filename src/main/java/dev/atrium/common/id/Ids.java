@@ -31,16 +31,18 @@ public final class Ids {
 
     /** The cell code of a well-formed id with the expected prefix; empty for anything else. */
     public static Optional<String> cellCodeOf(String id, String prefix) {
-        if (id == null || id.length() != prefix.length() + 1 + BODY_LENGTH || !id.startsWith(prefix + "_")) {
+        int start = prefix.length() + 1;
+        if (id == null || id.length() != start + BODY_LENGTH || !id.startsWith(prefix)
+                || id.charAt(prefix.length()) != '_') {
             return Optional.empty();
         }
-        String body = id.substring(prefix.length() + 1);
-        for (int i = 0; i < body.length(); i++) {
-            if (ALPHABET.indexOf(body.charAt(i)) < 0) {
+        for (int i = start; i < id.length(); i++) {
+            char c = id.charAt(i);
+            if (!(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z')) { // ALPHABET
                 return Optional.empty();
             }
         }
-        return Optional.of(body.substring(0, CELL_CODE_LENGTH));
+        return Optional.of(id.substring(start, start + CELL_CODE_LENGTH));
     }
 
     /** A stable 4-character code per region name, so every cell derives every other cell's code from config. */
