@@ -44,8 +44,9 @@
 #
 # Settings (environment), with their defaults:
 #   DURATION=20 CONNECTIONS=16 THREADS=2   each measured load (wrk and pgbench alike; DURATION at most 600 s)
-#   WARMUP=10                              unmeasured GET load before the measured ones (half as long for the
-#                                          list, GET /v1/me and the creates)
+#   WARMUP=45                              unmeasured GET load before the measured ones (half as long for the
+#                                          list, GET /v1/me and the creates): on 2 cores the JIT compiles beside
+#                                          the event loops and the GET rate settles only after about 30 s of load
 #   FIRST_SECONDS=5                        the load right after the start (figure 4)
 #   ORGANIZATIONS=101 WORKSPACES=10000 USERS=50 AUDIT_EVENTS=10000   the cell of steps 3-9
 #   SCALE_SIZES="200000 1000000"           the larger cells of figure 6 (empty: the WORKSPACES cell only)
@@ -77,7 +78,7 @@ source "$ROOT/deploy/lib.sh"
 DURATION=${DURATION:-20}
 CONNECTIONS=${CONNECTIONS:-16}
 THREADS=${THREADS:-2}
-WARMUP=${WARMUP:-10}
+WARMUP=${WARMUP:-45}
 FIRST_SECONDS=${FIRST_SECONDS:-5}
 ORGANIZATIONS=${ORGANIZATIONS:-101}
 WORKSPACES=${WORKSPACES:-10000}
