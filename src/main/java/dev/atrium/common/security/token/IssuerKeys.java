@@ -79,6 +79,24 @@ final class IssuerKeys {
         return source.changes() && !clock.get().isBefore(keys.loadedAt().plus(maxAge));
     }
 
+    /**
+     * Starts a load ahead of the first token and does not wait for it. Unlike a load asked for by a token, it does not
+     * count against the reload interval: if it fails (an issuer not reachable yet), the first token tries again.
+     */
+    void preload() {
+        Uni<KeySet> load;
+        synchronized (this) {
+            if (current != null || inFlight != null) {
+                return;
+            }
+            inFlight = start();
+            load = inFlight;
+        }
+        load.subscribe().with(loaded -> {
+        }, failed -> {
+        });
+    }
+
     private Uni<KeySet> load(KeySet fallback) {
         Uni<KeySet> load;
         synchronized (this) {

@@ -58,6 +58,7 @@ public class TokenIdentityProvider implements IdentityProvider<BearerTokenReques
         }
         LOG.infof("Trusting %d issuer(s) %s and %d service rule(s)", settings.issuers().size(),
                 settings.issuers().stream().map(TrustedIssuer::name).toList(), settings.services().size());
+        verifier.preload();
     }
 
     @Override

@@ -65,6 +65,14 @@ public final class TokenVerifier {
         this.cache = new VerifiedTokens(settings.cacheMaxEntries());
     }
 
+    /**
+     * Starts loading every issuer's keys without waiting for them, so the first token need not wait for them (a cell woken
+     * from zero by a request answers it sooner). A load that fails here is logged and tried again by the first token.
+     */
+    public void preload() {
+        keysByIss.values().forEach(IssuerKeys::preload);
+    }
+
     /** The principal the token stands for; fails with {@link TokenRefused} for anything not to be trusted. */
     public Uni<Principal> verify(String token) {
         if (token == null || token.length() > MAX_TOKEN_LENGTH || !isCompactJws(token)) {

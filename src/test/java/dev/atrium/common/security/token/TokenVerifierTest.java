@@ -259,6 +259,64 @@ class TokenVerifierTest {
         assertEquals("u2", verifier.verify(user("u2")).await().atMost(Duration.ofSeconds(2)).id());
     }
 
+    @Test
+    void preloadedKeysServeTheFirstTokenWithoutAnotherLoad() {
+        java.util.concurrent.atomic.AtomicInteger loads = new java.util.concurrent.atomic.AtomicInteger();
+        KeySource counted = new KeySource() {
+            @Override
+            public Uni<String> load() {
+                loads.incrementAndGet();
+                return Uni.createFrom().item(idp.jwks());
+            }
+
+            @Override
+            public boolean changes() {
+                return true;
+            }
+
+            @Override
+            public String describe() {
+                return "(counted)";
+            }
+        };
+        TokenVerifier verifier = new TokenVerifier(settings(issuers, services), i -> counted, cell.clock::get);
+        verifier.preload();
+        assertEquals(1, loads.get());
+        verifier.preload(); // keys held: nothing more
+        assertEquals("u0", verifier.verify(user("u0")).await().atMost(Duration.ofSeconds(2)).id());
+        assertEquals(1, loads.get());
+    }
+
+    @Test
+    void aFailedPreloadDoesNotHoldTheFirstTokenBack() {
+        java.util.concurrent.atomic.AtomicBoolean down = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicInteger loads = new java.util.concurrent.atomic.AtomicInteger();
+        KeySource late = new KeySource() {
+            @Override
+            public Uni<String> load() {
+                loads.incrementAndGet();
+                return down.get() ? Uni.createFrom().failure(new IllegalStateException("connection refused"))
+                        : Uni.createFrom().item(idp.jwks());
+            }
+
+            @Override
+            public boolean changes() {
+                return true;
+            }
+
+            @Override
+            public String describe() {
+                return "(late)";
+            }
+        };
+        TokenVerifier verifier = new TokenVerifier(settings(issuers, services), i -> late, cell.clock::get);
+        verifier.preload(); // the issuer is not up yet
+        down.set(false);
+        // No time has passed, yet the first token loads the keys itself: a preload is not a token's attempt.
+        assertEquals("u0", verifier.verify(user("u0")).await().atMost(Duration.ofSeconds(2)).id());
+        assertEquals(2, loads.get());
+    }
+
     // ---------------------------------------------------------------- cache
 
     @Test
