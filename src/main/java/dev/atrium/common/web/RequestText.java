@@ -8,6 +8,7 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.problem.FieldError;
 import dev.atrium.common.text.Text;
+import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.MultivaluedMap;
 
@@ -22,9 +23,17 @@ public class RequestText {
     public static final int MAX_QUERY_VALUE = 512;
 
     @ServerRequestFilter
-    public void check(ContainerRequestContext request) {
-        check(request.getUriInfo().getPathParameters(), false);
-        check(request.getUriInfo().getQueryParameters(), true);
+    public void check(ContainerRequestContext request, HttpServerRequest http) {
+        // Only percent-encoding can put what PostgreSQL refuses into a decoded parameter; a path without any (most
+        // requests) and an empty query need no decoded maps built.
+        String rawPath = http.path();
+        if (rawPath == null || rawPath.indexOf('%') >= 0 || !Text.storable(rawPath)) {
+            check(request.getUriInfo().getPathParameters(), false);
+        }
+        String rawQuery = http.query();
+        if (rawQuery != null && !rawQuery.isEmpty()) {
+            check(request.getUriInfo().getQueryParameters(), true);
+        }
     }
 
     private static void check(MultivaluedMap<String, String> parameters, boolean query) {
