@@ -156,9 +156,10 @@ public class AstronomerResource {
                 null, null, null, null,
                 body.cicdEnforcedDefault() == null ? null : new WorkspaceSettings(body.cicdEnforcedDefault()), null,
                 null);
-        return workspaces.create(callers.current(), request, organizationId, idempotencyKey,
+        return workspaces.create(callers.current(), request, organizationId, idempotencyKey, true,
                 created -> replies.of(200, CompatMapper.astronomer(created.view())))
-                .flatMap(outcome -> outcome.replayed() ? Uni.createFrom().item(outcome.reply().toResponse())
+                .flatMap(outcome -> outcome.replayed() || outcome.result().provisioned()
+                        ? Uni.createFrom().item(outcome.reply().toResponse())
                         : provisioning.awaitFinished(outcome.result().runId(), Instant.now().plus(CREATE_WAIT))
                                 .chain(() -> workspaces.current(outcome.result().view().id()))
                                 .map(found -> Response.ok(CompatMapper.astronomer(found.view())).build()));

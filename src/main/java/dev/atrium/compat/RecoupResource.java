@@ -97,10 +97,11 @@ public class RecoupResource {
         RecoupCreateWorkspace req = body == null ? new RecoupCreateWorkspace(null, null, null) : body;
         CreateWorkspaceRequest request = new CreateWorkspaceRequest(req.organizationId(), req.accountId(), req.name(),
                 null, null, null, null, null, null, null, null, null);
-        return workspaces.create(callers.current(), request, null, idempotencyKey,
+        return workspaces.create(callers.current(), request, null, idempotencyKey, true,
                 created -> replies.of(201, CompatMapper.recoup(created.view())))
                 .onFailure(ApiException.class).transform(RecoupResource::organizationRefused)
-                .flatMap(outcome -> outcome.replayed() ? Uni.createFrom().item(outcome.reply().toResponse())
+                .flatMap(outcome -> outcome.replayed() || outcome.result().provisioned()
+                        ? Uni.createFrom().item(outcome.reply().toResponse())
                         : provisioning.awaitFinished(outcome.result().runId(), Instant.now().plus(CREATE_WAIT))
                                 .chain(() -> workspaces.current(outcome.result().view().id()))
                                 .map(found -> Response.status(201).entity(CompatMapper.recoup(found.view())).build()));

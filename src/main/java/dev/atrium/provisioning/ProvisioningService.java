@@ -49,6 +49,16 @@ public class ProvisioningService {
         return engine.persist(planned);
     }
 
+    /** Whether a run of {@code kind} would have only local steps now, so a waiting caller can {@link #runInline} it. */
+    public boolean allLocal(String kind) {
+        return engine.allLocal(kind);
+    }
+
+    /** Runs a persisted run to its end in the caller's transaction instead of starting it after the commit. */
+    public Uni<Void> runInline(SagaEngine.Planned planned) {
+        return engine.runInline(planned);
+    }
+
     /** Starts executing a run after the transaction that planned it has committed. */
     public void kick(String runId) {
         engine.kick(runId);

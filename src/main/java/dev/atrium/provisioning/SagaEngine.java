@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
 import dev.atrium.cell.Cells;
+import dev.atrium.common.db.Tx;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.time.Clock;
 import dev.atrium.common.trace.Traces;
@@ -50,6 +51,11 @@ import jakarta.enterprise.inject.Instance;
  * step's effect commits exactly once. An external step calls another system: it records the attempt, calls with
  * the step's idempotency key, and records the result; a crash in between repeats the call with the same key, which
  * the other system recognises.
+ *
+ * <p>
+ * <b>Inline.</b> A caller that waits for a run whose steps are all local may instead run it to its end in the
+ * transaction that planned it ({@link #runInline}): nobody else can see the run before that commit, so it needs no
+ * claim or lease, and the run, its steps and what they did commit together with what planned them.
  *
  * <p>
  * <b>Failing.</b> A failed attempt is recorded with its error and the run is due again after an exponential backoff
@@ -170,6 +176,51 @@ public class SagaEngine {
             chain = chain.chain(() -> step.persist());
         }
         return chain.replaceWithVoid();
+    }
+
+    // ---------------------------------------------------------------- inline
+
+    /** Whether every step of {@code kind} works inside the database at present, so a run of it can {@link #runInline}. */
+    public boolean allLocal(String kind) {
+        return kind(kind).steps().stream().noneMatch(RunStep::external);
+    }
+
+    /**
+     * Runs a run just persisted ({@link #persist}) to its end in the caller's transaction, for a caller that waits for
+     * it and whose kind has no external step ({@link #allLocal}): the steps' work, their records (one statement) and
+     * the run's end commit with whatever planned the run, or not at all. There is no claim and no lease: until that
+     * commit no other transaction sees the run. A failing step fails the caller's transaction; nothing of the run
+     * remains to retry.
+     */
+    public Uni<Void> runInline(Planned planned) {
+        ProvisioningRun run = planned.run();
+        RunKind kind = kind(run.kind);
+        Instant started = Clock.now();
+        List<Integer> positions = new ArrayList<>();
+        List<String> statuses = new ArrayList<>();
+        List<Runnable> timings = new ArrayList<>();
+        // The steps' native statements read and refer to rows the caller's session may not have written yet.
+        Uni<Void> work = Panache.getSession().chain(s -> s.flush());
+        for (ProvisioningStep step : planned.steps()) {
+            work = work.chain(() -> {
+                Timer.Sample timing = Timer.start(metrics);
+                return traced(run, step, "step", () -> kind.step(step.name).run(run, step))
+                        .onFailure().invoke(() -> timing.stop(stepTimer(run.kind, step.name, StepStatus.FAILED.wire())))
+                        .invoke(status -> {
+                            positions.add(step.position);
+                            statuses.add(status.wire());
+                            timings.add(() -> timing.stop(stepTimer(run.kind, step.name, status.wire())));
+                        })
+                        .replaceWithVoid();
+            });
+        }
+        return work.chain(() -> recordDone(run.id, positions, statuses, started))
+                .chain(() -> finish(run.id, RunStatus.SUCCEEDED, null, started))
+                .invoke(() -> Tx.afterCommit(() -> {
+                    runs(run.kind, "started").increment();
+                    timings.forEach(Runnable::run);
+                    runs(run.kind, RunStatus.SUCCEEDED.wire()).increment();
+                }));
     }
 
     // ---------------------------------------------------------------- claiming
@@ -555,13 +606,20 @@ public class SagaEngine {
 
     /** Ends the run; its commit notifies every instance's waiters ({@link RunWaiters}). */
     private Uni<Void> finish(String runId, RunStatus status, String error) {
+        return finish(runId, status, error, Clock.now());
+    }
+
+    /** Ends the run, noting {@code started} as its start unless a claim noted one. */
+    private Uni<Void> finish(String runId, RunStatus status, String error, Instant started) {
         return Panache.getSession().chain(s -> s.createNativeQuery("""
                 with ended as (
                     update provisioning_runs set status = :status, error = :error, finished_at = :now,
-                           updated_at = :now, lease_owner = null, lease_until = null
+                           started_at = coalesce(started_at, :started), updated_at = :now, lease_owner = null,
+                           lease_until = null
                      where id = :id returning id)
                 select cast(pg_notify(:channel, id) as text) from ended""")
                 .setParameter("status", status.wire()).setParameter("error", error).setParameter("now", Clock.now())
+                .setParameter("started", started)
                 .setParameter("id", runId).setParameter("channel", RunWaiters.CHANNEL).getResultList())
                 .replaceWithVoid();
     }

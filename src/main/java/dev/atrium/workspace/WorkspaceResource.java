@@ -125,29 +125,31 @@ public class WorkspaceResource {
     /**
      * 202 with the provisioning workspace, its run as {@code Link rel=monitor} and {@code Retry-After}; with
      * {@code Prefer: wait=N} the answer waits for the run (not on a replay) and is 201 once the workspace is active.
-     * An {@code account_id} in the body is answered with {@code Deprecation}.
+     * A create provisioned in its own transaction answers (and replays) 201 at once. An {@code account_id} in the body
+     * is answered with {@code Deprecation}.
      */
     private Uni<Response> create(CreateWorkspaceRequest body, String organizationId, String idempotencyKey,
             String prefer) {
         Integer wait = waitSeconds(prefer);
-        return workspaces.create(callers.current(), body, organizationId, idempotencyKey,
-                created -> provisioning(replies.of(202, created.view()), created.view()))
-                .flatMap(outcome -> wait == null || outcome.replayed()
+        return workspaces.create(callers.current(), body, organizationId, idempotencyKey, wait != null,
+                created -> created.provisioned() ? waited(new Versioned<>(created.view(), created.etag()), wait)
+                        : provisioning(replies.of(202, created.view()), created.view()))
+                .flatMap(outcome -> wait == null || outcome.replayed() || outcome.result().provisioned()
                         ? Uni.createFrom().item(outcome.reply().toResponse())
                         : provisioning.awaitFinished(outcome.result().runId(), Instant.now().plusSeconds(wait))
                                 .chain(() -> workspaces.current(outcome.result().view().id()))
-                                .map(found -> waited(found, wait)))
+                                .map(found -> waited(found, wait).toResponse()))
                 .map(response -> body != null && body.accountId() != null
                         ? Response.fromResponse(response).header("Deprecation", "true").build()
                         : response);
     }
 
-    private Response waited(Versioned<WorkspaceView> found, int wait) {
+    private Reply waited(Versioned<WorkspaceView> found, int wait) {
         boolean active = WorkspaceStatus.ACTIVE.wire().equals(found.view().status());
         Reply reply = replies.of(active ? 201 : 202, found.view()).header("ETag", found.etag())
                 .header("Preference-Applied", "wait=" + wait);
         return (active ? reply.header("Location", "/v1/workspaces/" + found.view().id())
-                : provisioning(reply, found.view())).toResponse();
+                : provisioning(reply, found.view()));
     }
 
     /** Where the workspace is, and where its provisioning run can be watched. */

@@ -109,17 +109,23 @@ public class WorkspaceService {
 
     // ---------------------------------------------------------------- create
 
-    /** A workspace just created: its view and ETag, and the provisioning run that starts once it committed. */
-    public record Created(WorkspaceView view, String etag, String runId) {
+    /**
+     * A workspace just created: its view and ETag, and its provisioning run, which starts once the create committed
+     * or, when {@code provisioned}, already ran to its end in the create's transaction (the view is then the active
+     * workspace).
+     */
+    public record Created(WorkspaceView view, String etag, String runId, boolean provisioned) {
     }
 
     /**
      * Creates a workspace and its pending provisioning run in one transaction (with its events and idempotency
-     * key); the run starts once the transaction has committed. {@code reply} is what the caller answers with it,
-     * stored for idempotent replays (whose result is {@code null}: nothing was created again).
+     * key); the run starts once the transaction has committed. A caller that {@code waits} for the workspace to be
+     * active, on a cell where provisioning needs no other system, has the run done in the same transaction instead
+     * ({@link Created#provisioned}). {@code reply} is what the caller answers with it, stored for idempotent replays
+     * (whose result is {@code null}: nothing was created again).
      */
     public Uni<Idempotency.Outcome<Created>> create(Caller caller, CreateWorkspaceRequest body,
-            String pathOrganizationId, String idempotencyKey, Function<Created, Reply> reply) {
+            String pathOrganizationId, String idempotencyKey, boolean waits, Function<Created, Reply> reply) {
         CreateWorkspaceRequest req = body != null ? body
                 : new CreateWorkspaceRequest(null, null, null, null, null, null, null, null, null, null, null, null);
         Principal p = caller.principal();
@@ -133,9 +139,11 @@ public class WorkspaceService {
         return targetOrganization(caller, req, organizationId)
                 .flatMap(target -> Uni.createFrom().deferred(() -> idempotency.run(caller, idempotencyKey, req,
                         Idempotency::checkedBefore, // the organization grant above is decided again on every attempt
-                        () -> insert(caller, req, target, attempts[0]++).invoke(created -> Tx.afterCommit(() -> {
+                        () -> insert(caller, req, target, attempts[0]++, waits).invoke(created -> Tx.afterCommit(() -> {
                             metrics.counter("atrium.workspaces.created").increment();
-                            provisioning.kick(created.runId());
+                            if (!created.provisioned()) {
+                                provisioning.kick(created.runId());
+                            }
                         })), reply))
                         .onFailure(t -> (req.slug() == null && DbErrors.isUniqueViolation(t, SLUG_CONSTRAINT))
                                 || DbErrors.isUniqueViolation(t, OrganizationService.PERSONAL_CONSTRAINT)).retry()
@@ -254,7 +262,8 @@ public class WorkspaceService {
         }
     }
 
-    private Uni<Created> insert(Caller caller, CreateWorkspaceRequest req, Target target, int attempt) {
+    private Uni<Created> insert(Caller caller, CreateWorkspaceRequest req, Target target, int attempt,
+            boolean waits) {
         Principal p = caller.principal();
         RemoteOrganization remote = target.remote();
         Memberships.Joiner personal = target.personalOwner();
@@ -300,6 +309,7 @@ public class WorkspaceService {
                         : new Memberships.Joiner(p.id(), p.email(), p.name());
                 var run = provisioning.plan(WorkspaceRuns.CREATE, ws.id);
                 ws.provisioningRunId = run.run().id;
+                boolean inline = waits && provisioning.allLocal(WorkspaceRuns.CREATE);
                 return ws.persist()
                         .chain(() -> provisioning.persist(run))
                         .chain(() -> Panache.getSession().chain(sess -> sess.flush()))
@@ -310,9 +320,11 @@ public class WorkspaceService {
                                     .chain(() -> memberships.add(ws, owner, Role.OWNER,
                                             p.isService() ? caller.actor() : null, caller.actor(),
                                             caller.requestId(), ws.createdAt))
+                                    .chain(() -> inline ? provisioning.runInline(run) : Uni.createFrom().voidItem())
                                     // Last, so the per-user lock it takes is held only until the commit.
                                     .chain(() -> seats.requireJoinBudget(owner.userId(), true))
-                                    .replaceWith(new Created(view, etag(ws, org), ws.provisioningRunId));
+                                    .map(v -> new Created(inline ? WorkspaceMapper.view(ws, org.name) : view,
+                                            etag(ws, org), ws.provisioningRunId, inline));
                         });
             });
         });

@@ -6,11 +6,21 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasKey;
 import static org.hamcrest.Matchers.matchesPattern;
+import static org.hamcrest.Matchers.notNullValue;
+import static org.hamcrest.Matchers.nullValue;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
@@ -108,5 +118,167 @@ class PackagedServiceIT {
         assertEquals(3, database.count("select count(*) from environments where workspace_id = ?", id));
         assertEquals(1, database.count("select count(*) from workspace_members where workspace_id = ? and user_id = ?"
                 + " and role = 'owner'", id, sub));
+    }
+
+    /**
+     * Without a dataplane every step of a create works inside the database: a waited create runs its provisioning
+     * in its own transaction and answers the active workspace at once. Every row the create and its run leave
+     * behind was last written by one and the same transaction (their {@code xmin}, the events' {@code txid}).
+     */
+    @Test
+    void aWaitedCreateWithoutADataplaneIsProvisionedInItsOwnTransaction() {
+        String sub = Tokens.unique("ida");
+        String token = TrustedKey.user(sub);
+        Api.as(token).body(Map.of("name", "Inline")).post("/v1/organizations").then().statusCode(201);
+        String org = Api.as(token).get("/v1/organizations").jsonPath().getString("find { it.name == 'Inline' }.id");
+        String key = Tokens.unique("inline-key");
+        Map<String, Object> body = Map.of("name", "Provisioned at once");
+
+        Response created = Api.as(token).header("Prefer", "wait=5").header("Idempotency-Key", key).body(body)
+                .post("/v1/organizations/" + org + "/workspaces");
+        created.then().statusCode(201)
+                .header("Preference-Applied", "wait=5")
+                .header("Location", matchesPattern("/v1/workspaces/ws_[0-9A-Za-z]+"))
+                .header("ETag", matchesPattern("\"[0-9]+\\.[0-9]+\""))
+                .header("Link", nullValue())
+                .header("Retry-After", nullValue())
+                .body("status", equalTo("active"))
+                .body("organization_id", equalTo(org));
+        String id = created.jsonPath().getString("id");
+        String run = created.jsonPath().getString("provisioning_run_id");
+        assertEquals("/v1/workspaces/" + id, created.header("Location"));
+        // The answer was computed from the workspace in the create's transaction: it is what a read answers now.
+        Response read = Api.as(token).get("/v1/workspaces/" + id);
+        read.then().statusCode(200).body("status", equalTo("active"));
+        assertEquals(read.header("ETag"), created.header("ETag"));
+        assertEquals(read.jsonPath().getMap(""), created.jsonPath().getMap(""));
+
+        Api.as(token).get("/v1/provisioning-runs/" + run).then().statusCode(200)
+                .body("status", equalTo("succeeded"))
+                .body("workspace_id", equalTo(id))
+                .body("started_at", notNullValue())
+                .body("finished_at", notNullValue())
+                .body("next_attempt_at", nullValue())
+                .body("steps.name", equalTo(List.of("environments", "dataplane", "access", "activate")))
+                .body("steps.status", equalTo(List.of("succeeded", "skipped", "succeeded", "succeeded")))
+                .body("steps.attempts", everyItem(equalTo(1)));
+        assertEquals(3, database.count("select count(*) from environments where workspace_id = ? and status = 'ready'",
+                id));
+        assertEquals(1, database.count("select count(*) from access_relationships where workspace_id = ?"
+                + " and subject_id = ?", id, sub));
+        assertEquals(List.of("workspace.created", "workspace.provisioned"), database.rows(
+                "select type from events where workspace_id = ? and type like 'workspace.%' order by txid, id", id)
+                .stream().map(r -> r.get("type")).toList());
+        assertEquals(1, writersOf(id), "transactions that wrote the create and its run");
+        assertEquals(0, database.count("select count(*) from provisioning_runs where id = ? and lease_owner is not null",
+                run));
+
+        // A replay answers what the first answer said, and creates nothing.
+        Response replayed = Api.as(token).header("Prefer", "wait=5").header("Idempotency-Key", key).body(body)
+                .post("/v1/organizations/" + org + "/workspaces");
+        replayed.then().statusCode(201)
+                .header("Idempotent-Replayed", "true")
+                .header("Preference-Applied", "wait=5")
+                .header("Location", created.header("Location"))
+                .header("ETag", created.header("ETag"))
+                .body("status", equalTo("active"));
+        assertEquals(created.jsonPath().getMap(""), replayed.jsonPath().getMap(""));
+        assertEquals(1, database.count("select count(*) from workspaces where organization_id = ?", org));
+
+        // Without Prefer: wait the run starts after the commit, as always.
+        Response unwaited = Api.as(token).body(Map.of("name", "Later")).post("/v1/organizations/" + org + "/workspaces");
+        unwaited.then().statusCode(202).body("status", equalTo("provisioning"))
+                .header("Link", containsString("rel=\"monitor\""));
+        String later = unwaited.jsonPath().getString("id");
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (database.count("select count(*) from workspaces where id = ? and status = 'active'", later) == 0
+                && System.currentTimeMillis() < deadline) {
+            sleep(100);
+        }
+        Api.as(token).get("/v1/workspaces/" + later).then().statusCode(200).body("status", equalTo("active"));
+        assertTrue(writersOf(later) > 1, "a create answered 202 runs its provisioning in transactions of its own");
+    }
+
+    /** The compatibility creates always wait: without a dataplane they too answer a workspace provisioned at once. */
+    @Test
+    void compatibilityCreatesAreProvisionedInTheirOwnTransaction() {
+        String sub = Tokens.unique("cora");
+        String token = TrustedKey.user(sub);
+        Response recoup = Api.as(token).body(Map.of("name", "Roster")).post("/api/workspaces");
+        recoup.then().statusCode(201).body("workspace.name", equalTo("Roster"));
+        String recoupId = recoup.jsonPath().getString("workspace.id");
+        assertEquals(1, writersOf(recoupId));
+
+        String org = recoup.jsonPath().getString("workspace.account_id");
+        Response astronomer = Api.as(token).body(Map.of("name", "Pipelines"))
+                .post("/platform/v1beta1/organizations/" + org + "/workspaces");
+        astronomer.then().statusCode(200).body("name", equalTo("Pipelines"));
+        String astronomerId = astronomer.jsonPath().getString("id");
+        assertEquals(1, writersOf(astronomerId));
+        for (String id : List.of(recoupId, astronomerId)) {
+            Api.as(token).get("/v1/workspaces/" + id).then().statusCode(200).body("status", equalTo("active"));
+        }
+    }
+
+    /** Waited creates of one user side by side, the first of them also making the user's personal organization. */
+    @Test
+    void parallelWaitedCreatesOfOneUserAllAnswerActive() throws Exception {
+        String sub = Tokens.unique("pia");
+        String token = TrustedKey.user(sub);
+        int creates = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(creates);
+        try {
+            List<Future<Response>> answers = new ArrayList<>();
+            for (int i = 0; i < creates; i++) {
+                String name = "Side by side " + i;
+                answers.add(pool.submit(() -> Api.as(token).header("Prefer", "wait=10").body(Map.of("name", name))
+                        .post("/v1/workspaces")));
+            }
+            Set<String> ids = new HashSet<>();
+            for (Future<Response> answer : answers) {
+                Response r = answer.get(60, TimeUnit.SECONDS);
+                assertEquals(201, r.statusCode(), r.asString());
+                assertEquals("active", r.jsonPath().getString("status"), r.asString());
+                ids.add(r.jsonPath().getString("id"));
+            }
+            assertEquals(creates, ids.size());
+            for (String id : ids) {
+                assertEquals(1, writersOf(id), id);
+                assertEquals(1, database.count("select count(*) from provisioning_runs r join workspaces w"
+                        + " on w.provisioning_run_id = r.id where w.id = ? and r.status = 'succeeded'", id));
+            }
+            assertEquals(1, database.count("select count(*) from organizations o join organization_members m"
+                    + " on m.organization_id = o.id where m.user_id = ? and o.personal", sub));
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /**
+     * How many transactions last wrote the rows of workspace {@code id}'s create and its provisioning run: the
+     * workspace, its owner, run, steps, environments, access relationships and the workspace's events.
+     */
+    private long writersOf(String id) {
+        return database.count("""
+                select count(distinct writer) from (
+                    select xmin::text as writer from workspaces where id = ?
+                    union all select m.xmin::text from workspace_members m where m.workspace_id = ?
+                    union all select r.xmin::text from provisioning_runs r join workspaces w
+                              on w.provisioning_run_id = r.id where w.id = ?
+                    union all select s.xmin::text from provisioning_steps s join workspaces w
+                              on w.provisioning_run_id = s.run_id where w.id = ?
+                    union all select xmin::text from environments where workspace_id = ?
+                    union all select xmin::text from access_relationships where workspace_id = ?
+                    union all select (txid::text::numeric % 4294967296)::bigint::text from events
+                              where workspace_id = ?) writers""", id, id, id, id, id, id, id);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
     }
 }
