@@ -133,6 +133,10 @@ class PackagedServiceIT {
         String org = Api.as(token).get("/v1/organizations").jsonPath().getString("find { it.name == 'Inline' }.id");
         String key = Tokens.unique("inline-key");
         Map<String, Object> body = Map.of("name", "Provisioned at once");
+        double started = metric("atrium_provisioning_runs_total", "outcome=\"started\"");
+        double succeeded = metric("atrium_provisioning_runs_total", "outcome=\"succeeded\"");
+        double activations = metric("atrium_provisioning_step_duration_seconds_count", "step=\"activate\"",
+                "outcome=\"succeeded\"");
 
         Response created = Api.as(token).header("Prefer", "wait=5").header("Idempotency-Key", key).body(body)
                 .post("/v1/organizations/" + org + "/workspaces");
@@ -172,6 +176,10 @@ class PackagedServiceIT {
         assertEquals(1, writersOf(id), "transactions that wrote the create and its run");
         assertEquals(0, database.count("select count(*) from provisioning_runs where id = ? and lease_owner is not null",
                 run));
+        assertEquals(started + 1, metric("atrium_provisioning_runs_total", "outcome=\"started\""));
+        assertEquals(succeeded + 1, metric("atrium_provisioning_runs_total", "outcome=\"succeeded\""));
+        assertEquals(activations + 1, metric("atrium_provisioning_step_duration_seconds_count", "step=\"activate\"",
+                "outcome=\"succeeded\""));
 
         // A replay answers what the first answer said, and creates nothing.
         Response replayed = Api.as(token).header("Prefer", "wait=5").header("Idempotency-Key", key).body(body)
@@ -271,6 +279,15 @@ class PackagedServiceIT {
                     union all select xmin::text from access_relationships where workspace_id = ?
                     union all select (txid::text::numeric % 4294967296)::bigint::text from events
                               where workspace_id = ?) writers""", id, id, id, id, id, id, id);
+    }
+
+    /** The value of {@code name} for create runs with {@code labels} on the management port's scrape; 0 before any. */
+    private static double metric(String name, String... labels) {
+        String scrape = given().baseUri("http://localhost").port(PackagedServiceResource.MANAGEMENT_PORT)
+                .get("/q/metrics").then().statusCode(200).extract().asString();
+        return scrape.lines().filter(l -> l.startsWith(name + "{") && l.contains("kind=\"create\""))
+                .filter(l -> java.util.Arrays.stream(labels).allMatch(l::contains))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf("} ") + 2).split(" ")[0])).sum();
     }
 
     private static void sleep(long millis) {

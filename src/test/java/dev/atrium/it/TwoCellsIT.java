@@ -277,6 +277,34 @@ class TwoCellsIT {
         assertTrue(descends(trace, call, usServer.spanId()), "the call is the US request's: " + spans);
     }
 
+    /**
+     * These cells have no dataplane: a waited create runs its provisioning steps in the request's own transaction,
+     * each step still a span of its own in the request's trace.
+     */
+    @Test
+    @Order(4)
+    void aCreateProvisionedInItsRequestTracesEachStepUnderTheRequest() {
+        String token = TrustedKey.user(Tokens.unique("gus"));
+        String traceId = random(16);
+        String callerSpan = random(8);
+        us.as(token).header("traceparent", "00-" + traceId + "-" + callerSpan + "-01").header("Prefer", "wait=10")
+                .body(Map.of("name", "Gus traced")).post("/v1/workspaces").then().statusCode(201)
+                .body("status", equalTo("active"));
+        List<String> steps = List.of("environments", "dataplane", "access", "activate");
+        List<OtlpCollector.Span> trace = collector.await(traceId, t -> steps.stream().allMatch(step -> t.stream()
+                .anyMatch(s -> s.name().equals("provisioning step create/" + step))), Duration.ofSeconds(15));
+        String spans = trace.stream().map(Object::toString).collect(Collectors.joining("\n"));
+        OtlpCollector.Span server = trace.stream().filter(s -> s.server() && US.equals(s.region())).findFirst()
+                .orElseThrow(() -> new AssertionError("no US server span: " + spans));
+        assertEquals("POST /v1/workspaces", server.name(), spans);
+        assertEquals(callerSpan, server.parentSpanId(), spans);
+        for (String step : steps) {
+            OtlpCollector.Span span = trace.stream().filter(s -> s.name().equals("provisioning step create/" + step))
+                    .findFirst().orElseThrow(() -> new AssertionError("no span of step " + step + ": " + spans));
+            assertTrue(descends(trace, span, server.spanId()), step + " is the request's: " + spans);
+        }
+    }
+
     static boolean descends(List<OtlpCollector.Span> trace, OtlpCollector.Span span, String ancestor) {
         String parent = span.parentSpanId();
         while (!parent.isEmpty()) {
