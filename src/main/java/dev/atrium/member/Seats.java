@@ -82,9 +82,12 @@ public class Seats {
         return Panache.getSession().chain(s -> s.createNativeQuery("select pg_advisory_xact_lock(hashtextextended(:u, 7))")
                 .setParameter("u", userId).getSingleResult()
                 // Counting stops at the limit: the answer only needs "at the limit or not", whatever a user owns.
+                // Each membership's workspace is looked up by its key (the lateral subquery's limit keeps the
+                // planner from hashing the whole workspaces table instead): the cost follows the user's
+                // memberships, never the size of the cell.
                 .chain(() -> s.createNativeQuery("select count(*) from (select 1 from workspace_members m"
-                        + " join workspaces w on w.id = m.workspace_id where m.user_id = :u and w.status <> 'deleted'"
-                        + " limit :max) joined", Long.class)
+                        + " cross join lateral (select 1 from workspaces w where w.id = m.workspace_id"
+                        + " and w.status <> 'deleted' limit 1) live where m.user_id = :u limit :max) joined", Long.class)
                         .setParameter("u", userId).setParameter("max", allowed).getSingleResult()))
                 .map(joined -> {
                     if (joined >= allowed) {

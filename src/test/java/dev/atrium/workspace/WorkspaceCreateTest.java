@@ -289,5 +289,12 @@ class WorkspaceCreateTest {
         Api.as(token).body(Map.of("organization_id", org)).post("/v1/workspaces").then().statusCode(403)
                 .body("code", equalTo("limit_exceeded"));
         assertEquals(100, db.count("select count(*) from workspace_members where user_id = $1", sub));
+        // A deleted workspace no longer counts: one place is free again, and only one.
+        db.rows("update workspaces set status = 'deleted', deleted_at = now() where id = (select id from workspaces"
+                + " where organization_id = $1 and id like 'ws_lim%' order by id limit 1)", org);
+        Api.as(token).body(Map.of("organization_id", org)).post("/v1/workspaces").then().statusCode(202);
+        Api.as(token).body(Map.of("organization_id", org)).post("/v1/workspaces").then().statusCode(403)
+                .body("code", equalTo("limit_exceeded"));
+        assertEquals(101, db.count("select count(*) from workspace_members where user_id = $1", sub));
     }
 }
