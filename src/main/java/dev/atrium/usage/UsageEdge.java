@@ -48,7 +48,10 @@ public class UsageEdge {
     private void count(RoutingContext ctx) {
         String byKey = local(apiKeyWorkspace(ctx));
         int status = ctx.response().getStatusCode();
-        String byPath = status == 401 || status == 404 ? null : local(pathWorkspace(ctx.normalizedPath()));
+        String byPath = status == 401 || status == 404 ? null : pathWorkspace(ctx.normalizedPath());
+        if (byPath != null && !byPath.startsWith(cellCode, "ws_".length())) {
+            byPath = null; // well-formed already: only its cell code is left to compare
+        }
         if (byKey != null) {
             counter.record(byKey);
         }

@@ -8,15 +8,16 @@ import io.vertx.core.http.HttpServerRequest;
 public final class RequestIds {
 
     public static final String HEADER = "Request-Id";
-    /*
-     * A client-sent id is echoed only when it is short and plain (1 to 128 of A-Z a-z 0-9 . _ : -), so it can never
-     * inject into logs or headers. Checked by a loop: it runs on every request.
-     */
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
     private static final Pattern SECRET_SEGMENT = Pattern.compile("/invitations/(?!pending|accept)[^/]+/(accept|decline)");
 
     private RequestIds() {
     }
 
+    /**
+     * A client-sent id is echoed only when it is short and plain (1 to 128 of A-Z a-z 0-9 . _ : -), so it can never
+     * inject into logs or headers. Checked by a loop: it runs on every request.
+     */
     public static boolean acceptable(String value) {
         if (value == null || value.isEmpty() || value.length() > 128) {
             return false;
@@ -37,21 +38,12 @@ public final class RequestIds {
      */
     public static String generate() {
         java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
-        char[] out = new char[36];
-        out[0] = 'r';
-        out[1] = 'e';
-        out[2] = 'q';
-        out[3] = '_';
-        long high = random.nextLong();
-        long low = random.nextLong();
-        for (int i = 0; i < 16; i++) {
-            out[4 + i] = HEX[(int) (high >>> (60 - 4 * i)) & 0xf];
-            out[20 + i] = HEX[(int) (low >>> (60 - 4 * i)) & 0xf];
+        StringBuilder id = new StringBuilder(36).append("req_");
+        for (int i = 0; i < 32; i++) {
+            id.append(HEX[random.nextInt(16)]);
         }
-        return new String(out);
+        return id.toString();
     }
-
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     public static String of(HttpServerRequest request) {
         String id = request.getHeader(HEADER);

@@ -199,23 +199,10 @@ class TokenVerifierTest {
     void concurrentFirstRequestsShareOneLoad() {
         java.util.concurrent.atomic.AtomicInteger loads = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.CompletableFuture<String> published = new java.util.concurrent.CompletableFuture<>();
-        KeySource slow = new KeySource() {
-            @Override
-            public Uni<String> load() {
-                loads.incrementAndGet();
-                return Uni.createFrom().completionStage(published);
-            }
-
-            @Override
-            public boolean changes() {
-                return true;
-            }
-
-            @Override
-            public String describe() {
-                return "(slow)";
-            }
-        };
+        KeySource slow = changing("slow", () -> {
+            loads.incrementAndGet();
+            return Uni.createFrom().completionStage(published);
+        });
         TokenVerifier verifier = new TokenVerifier(settings(issuers, services), i -> slow, cell.clock::get);
         List<java.util.concurrent.CompletableFuture<Principal>> pending = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
@@ -231,23 +218,9 @@ class TokenVerifierTest {
     @Test
     void aFailingKeySourceRefusesWithoutHangingAndKeepsTheKeysItHad() {
         java.util.concurrent.atomic.AtomicBoolean down = new java.util.concurrent.atomic.AtomicBoolean();
-        KeySource flaky = new KeySource() {
-            @Override
-            public Uni<String> load() {
-                return down.get() ? Uni.createFrom().failure(new IllegalStateException("503"))
-                        : Uni.createFrom().item(idp.jwks());
-            }
-
-            @Override
-            public boolean changes() {
-                return true;
-            }
-
-            @Override
-            public String describe() {
-                return "(flaky)";
-            }
-        };
+        KeySource flaky = changing("flaky", () -> down.get()
+                ? Uni.createFrom().failure(new IllegalStateException("503"))
+                : Uni.createFrom().item(idp.jwks()));
         TokenVerifier verifier = new TokenVerifier(settings(issuers, services), i -> flaky, cell.clock::get);
         down.set(true);
         assertThrows(TokenRefused.class, () -> verifier.verify(user("u0")).await().atMost(Duration.ofSeconds(2)));
@@ -262,23 +235,10 @@ class TokenVerifierTest {
     @Test
     void preloadedKeysServeTheFirstTokenWithoutAnotherLoad() {
         java.util.concurrent.atomic.AtomicInteger loads = new java.util.concurrent.atomic.AtomicInteger();
-        KeySource counted = new KeySource() {
-            @Override
-            public Uni<String> load() {
-                loads.incrementAndGet();
-                return Uni.createFrom().item(idp.jwks());
-            }
-
-            @Override
-            public boolean changes() {
-                return true;
-            }
-
-            @Override
-            public String describe() {
-                return "(counted)";
-            }
-        };
+        KeySource counted = changing("counted", () -> {
+            loads.incrementAndGet();
+            return Uni.createFrom().item(idp.jwks());
+        });
         TokenVerifier verifier = new TokenVerifier(settings(issuers, services), i -> counted, cell.clock::get);
         verifier.preload();
         assertEquals(1, loads.get());
@@ -291,12 +251,25 @@ class TokenVerifierTest {
     void aFailedPreloadDoesNotHoldTheFirstTokenBack() {
         java.util.concurrent.atomic.AtomicBoolean down = new java.util.concurrent.atomic.AtomicBoolean(true);
         java.util.concurrent.atomic.AtomicInteger loads = new java.util.concurrent.atomic.AtomicInteger();
-        KeySource late = new KeySource() {
+        KeySource late = changing("late", () -> {
+            loads.incrementAndGet();
+            return down.get() ? Uni.createFrom().failure(new IllegalStateException("connection refused"))
+                    : Uni.createFrom().item(idp.jwks());
+        });
+        TokenVerifier verifier = new TokenVerifier(settings(issuers, services), i -> late, cell.clock::get);
+        verifier.preload(); // the issuer is not up yet
+        down.set(false);
+        // No time has passed, yet the first token loads the keys itself: a preload is not a token's attempt.
+        assertEquals("u0", verifier.verify(user("u0")).await().atMost(Duration.ofSeconds(2)).id());
+        assertEquals(2, loads.get());
+    }
+
+    /** A key source that may give other keys on every load, as a JWKS URL does. */
+    private static KeySource changing(String name, java.util.function.Supplier<Uni<String>> load) {
+        return new KeySource() {
             @Override
             public Uni<String> load() {
-                loads.incrementAndGet();
-                return down.get() ? Uni.createFrom().failure(new IllegalStateException("connection refused"))
-                        : Uni.createFrom().item(idp.jwks());
+                return load.get();
             }
 
             @Override
@@ -306,15 +279,9 @@ class TokenVerifierTest {
 
             @Override
             public String describe() {
-                return "(late)";
+                return "(" + name + ")";
             }
         };
-        TokenVerifier verifier = new TokenVerifier(settings(issuers, services), i -> late, cell.clock::get);
-        verifier.preload(); // the issuer is not up yet
-        down.set(false);
-        // No time has passed, yet the first token loads the keys itself: a preload is not a token's attempt.
-        assertEquals("u0", verifier.verify(user("u0")).await().atMost(Duration.ofSeconds(2)).id());
-        assertEquals(2, loads.get());
     }
 
     // ---------------------------------------------------------------- cache
