@@ -22,6 +22,7 @@ import dev.atrium.apikey.dto.UpdateApiKeyRequest;
 import dev.atrium.audit.EventLog;
 import dev.atrium.cell.Cells;
 import dev.atrium.common.db.Locks;
+import dev.atrium.common.db.Rows;
 import dev.atrium.common.db.Shield;
 import dev.atrium.common.paging.Page;
 import dev.atrium.common.paging.Paging;
@@ -314,7 +315,8 @@ public class ApiKeyService {
 
     /** The workspace row lock: concurrent creates of one workspace count and insert one after another. */
     private static Uni<Void> lock(String workspaceId) {
-        return Panache.getSession().chain(s -> s.createNativeQuery("select id from workspaces where id = :id for update")
-                .setParameter("id", workspaceId).getResultList()).replaceWithVoid();
+        return Panache.getSession().chain(s -> Rows.count(s.createNativeQuery(
+                "select id from workspaces where id = :id for update").setParameter("id", workspaceId)))
+                .replaceWithVoid();
     }
 }

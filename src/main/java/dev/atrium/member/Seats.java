@@ -5,6 +5,7 @@ import java.time.Instant;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import dev.atrium.access.WorkspaceRef;
+import dev.atrium.common.db.Rows;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.plan.Plans;
 import io.quarkus.hibernate.reactive.panache.Panache;
@@ -32,8 +33,9 @@ public class Seats {
 
     /** Takes the workspace row lock until the transaction ends. */
     public Uni<Void> lock(String workspaceId) {
-        return Panache.getSession().chain(s -> s.createNativeQuery("select id from workspaces where id = :id for update")
-                .setParameter("id", workspaceId).setFlushMode(FlushModeType.COMMIT).getResultList()).replaceWithVoid();
+        return Panache.getSession().chain(s -> Rows.count(s.createNativeQuery(
+                "select id from workspaces where id = :id for update").setParameter("id", workspaceId)
+                .setFlushMode(FlushModeType.COMMIT))).replaceWithVoid();
     }
 
     /** Seats in use at {@code now}; call it after {@link #lock} for a count that stays true until commit. */
@@ -79,16 +81,16 @@ public class Seats {
      */
     public Uni<Void> requireJoinBudget(String userId, boolean includesThisJoin) {
         int allowed = includesThisJoin ? maxJoinedWorkspaces + 1 : maxJoinedWorkspaces;
-        return Panache.getSession().chain(s -> s.createNativeQuery("select pg_advisory_xact_lock(hashtextextended(:u, 7))")
-                .setParameter("u", userId).getSingleResult()
+        return Panache.getSession().chain(s -> Rows.count(s.createNativeQuery(
+                "select pg_advisory_xact_lock(hashtextextended(:u, 7))").setParameter("u", userId))
                 // Counting stops at the limit: the answer only needs "at the limit or not", whatever a user owns.
                 // Each membership's workspace is looked up by its key (the lateral subquery's limit keeps the
                 // planner from hashing the whole workspaces table instead): the cost follows the user's
                 // memberships, never the size of the cell.
-                .chain(() -> s.createNativeQuery("select count(*) from (select 1 from workspace_members m"
+                .chain(() -> Rows.count(s.createNativeQuery("select 1 from workspace_members m"
                         + " cross join lateral (select 1 from workspaces w where w.id = m.workspace_id"
-                        + " and w.status <> 'deleted' limit 1) live where m.user_id = :u limit :max) joined", Long.class)
-                        .setParameter("u", userId).setParameter("max", allowed).getSingleResult()))
+                        + " and w.status <> 'deleted' limit 1) live where m.user_id = :u limit :max")
+                        .setParameter("u", userId).setParameter("max", allowed))))
                 .map(joined -> {
                     if (joined >= allowed) {
                         throw new ApiException(403, "limit_exceeded", "The user already belongs to "

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
 import dev.atrium.cell.Cells;
+import dev.atrium.common.db.Rows;
 import dev.atrium.common.db.Tx;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.time.Clock;
@@ -611,7 +612,7 @@ public class SagaEngine {
 
     /** Ends the run, noting {@code started} as its start unless a claim noted one. */
     private Uni<Void> finish(String runId, RunStatus status, String error, Instant started) {
-        return Panache.getSession().chain(s -> s.createNativeQuery("""
+        return Panache.getSession().chain(s -> Rows.count(s.createNativeQuery("""
                 with ended as (
                     update provisioning_runs set status = :status, error = :error, finished_at = :now,
                            started_at = coalesce(started_at, :started), updated_at = :now, lease_owner = null,
@@ -620,7 +621,7 @@ public class SagaEngine {
                 select cast(pg_notify(:channel, id) as text) from ended""")
                 .setParameter("status", status.wire()).setParameter("error", error).setParameter("now", Clock.now())
                 .setParameter("started", started)
-                .setParameter("id", runId).setParameter("channel", RunWaiters.CHANNEL).getResultList())
+                .setParameter("id", runId).setParameter("channel", RunWaiters.CHANNEL)))
                 .replaceWithVoid();
     }
 

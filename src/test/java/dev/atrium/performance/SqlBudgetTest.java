@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Map;
 import java.util.function.Supplier;
 
+import org.hibernate.engine.spi.SessionFactoryImplementor;
+import org.hibernate.reactive.mutiny.Mutiny;
 import org.junit.jupiter.api.Test;
 
 import dev.atrium.support.Api;
@@ -30,6 +32,9 @@ class SqlBudgetTest {
 
     @Inject
     Db db;
+
+    @Inject
+    Mutiny.SessionFactory sessions;
 
     record Cost(long statements, long writeTransactions) {
     }
@@ -96,5 +101,30 @@ class SqlBudgetTest {
         // when it arrives and when woken, and the workspace at the end. 39 when this was written.
         assertTrue(created.statements() <= 40, "statements of a create until active: " + created);
         assertEquals(6, created.writeTransactions(), "commits of a create until active: " + created);
+    }
+
+    /**
+     * Query plans are built once per statement and found again afterwards: repeating creates (every native select of
+     * the create and its run, the join budget's count among them) adds no plan to Hibernate's plan cache. A plan cached
+     * under a key that never matches again fills the cache with copies of one statement and makes each lookup slower.
+     */
+    @Test
+    void repeatedCreatesReuseTheirQueryPlans() {
+        String token = Tokens.user(Tokens.unique("budget"));
+        Supplier<Object> create = () -> Api.as(token).header("Prefer", "wait=10")
+                .body(Map.of("name", "Plans " + System.nanoTime())).post("/v1/workspaces").then().statusCode(201)
+                .extract().path("id");
+        create.get();
+        create.get();
+        int plans = cachedPlans();
+        for (int i = 0; i < 5; i++) {
+            create.get();
+        }
+        assertEquals(plans, cachedPlans(), "query plans cached after 5 more creates");
+    }
+
+    private int cachedPlans() {
+        return sessions.getCache().getSessionFactory().unwrap(SessionFactoryImplementor.class).getQueryEngine()
+                .getInterpretationCache().getNumberOfCachedQueryPlans();
     }
 }
