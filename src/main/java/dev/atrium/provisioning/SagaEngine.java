@@ -200,8 +200,12 @@ public class SagaEngine {
         List<Integer> positions = new ArrayList<>();
         List<String> statuses = new ArrayList<>();
         List<Runnable> timings = new ArrayList<>();
-        // The steps' native statements read and refer to rows the caller's session may not have written yet.
-        Uni<Void> work = Panache.getSession().chain(s -> s.flush());
+        // The steps' native statements read and refer to rows the caller's session may not have written yet. Once
+        // written, the run and its steps change only by statement: the session's later flushes need not check them.
+        Uni<Void> work = Panache.getSession().chain(s -> s.flush().invoke(() -> {
+            s.detach(run);
+            planned.steps().forEach(s::detach);
+        }));
         for (ProvisioningStep step : planned.steps()) {
             work = work.chain(() -> {
                 Timer.Sample timing = Timer.start(metrics);

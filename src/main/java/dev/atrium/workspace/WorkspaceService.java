@@ -16,6 +16,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 
+import org.hibernate.FlushMode;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -310,9 +312,13 @@ public class WorkspaceService {
                 var run = provisioning.plan(WorkspaceRuns.CREATE, ws.id);
                 ws.provisioningRunId = run.run().id;
                 boolean inline = waits && provisioning.allLocal(WorkspaceRuns.CREATE);
-                return ws.persist()
+                // From here the session flushes only where a later statement reads what it wrote: with the
+                // owner's membership (the join budget counts it; the workspace, its run and the first event are
+                // written with it), before the run's steps, and at commit. Flushing before every native statement
+                // too would check every entity of the session for changes each time: most of a create's cost.
+                return Panache.getSession().invoke(sess -> sess.setFlushMode(FlushMode.COMMIT))
+                        .chain(() -> ws.persist())
                         .chain(() -> provisioning.persist(run))
-                        .chain(() -> Panache.getSession().chain(sess -> sess.flush()))
                         .chain(() -> {
                             WorkspaceView view = WorkspaceMapper.view(ws, org.name);
                             return events.append("workspace.created", caller.actor(), caller.requestId(),
