@@ -4,7 +4,9 @@ import java.time.Instant;
 import java.util.List;
 
 import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.annotations.Mutability;
 import org.hibernate.type.SqlTypes;
+import org.hibernate.type.descriptor.java.Immutability;
 
 import dev.atrium.common.security.Actor;
 import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
@@ -45,6 +47,7 @@ public class ApiKey extends PanacheEntityBase {
     public String holderUserId;
     @Column(name = "created_at", nullable = false)
     public Instant createdAt;
+    @Mutability(Immutability.class) // a record: replaced, never changed in place
     @JdbcTypeCode(SqlTypes.JSON)
     @Column(name = "created_by", nullable = false)
     public Actor createdBy;

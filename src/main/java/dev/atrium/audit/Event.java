@@ -4,7 +4,9 @@ import java.time.Instant;
 
 import org.hibernate.annotations.Immutable;
 import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.annotations.Mutability;
 import org.hibernate.type.SqlTypes;
+import org.hibernate.type.descriptor.java.Immutability;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -26,6 +28,7 @@ public class Event extends PanacheEntityBase {
     public String type;
     @Column(name = "occurred_at", nullable = false)
     public Instant occurredAt;
+    @Mutability(Immutability.class) // a record: replaced, never changed in place
     @JdbcTypeCode(SqlTypes.JSON)
     @Column(nullable = false)
     public Actor actor;

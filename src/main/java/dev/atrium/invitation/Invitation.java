@@ -3,7 +3,9 @@ package dev.atrium.invitation;
 import java.time.Instant;
 
 import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.annotations.Mutability;
 import org.hibernate.type.SqlTypes;
+import org.hibernate.type.descriptor.java.Immutability;
 
 import dev.atrium.common.security.Actor;
 import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
@@ -33,6 +35,7 @@ public class Invitation extends PanacheEntityBase {
     public int ttlSeconds;
     @Column(name = "expires_at", nullable = false)
     public Instant expiresAt;
+    @Mutability(Immutability.class) // a record: replaced, never changed in place
     @JdbcTypeCode(SqlTypes.JSON)
     @Column(name = "invited_by", nullable = false)
     public Actor invitedBy;

@@ -3,7 +3,9 @@ package dev.atrium.member;
 import java.time.Instant;
 
 import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.annotations.Mutability;
 import org.hibernate.type.SqlTypes;
+import org.hibernate.type.descriptor.java.Immutability;
 
 import dev.atrium.common.security.Actor;
 import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
@@ -27,6 +29,7 @@ public class WorkspaceMember extends PanacheEntityBase {
     public String role;
     @Column(name = "joined_at", nullable = false)
     public Instant joinedAt;
+    @Mutability(Immutability.class) // a record: replaced, never changed in place
     @JdbcTypeCode(SqlTypes.JSON)
     @Column(name = "invited_by")
     public Actor invitedBy;

@@ -3,7 +3,9 @@ package dev.atrium.organization;
 import java.time.Instant;
 
 import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.annotations.Mutability;
 import org.hibernate.type.SqlTypes;
+import org.hibernate.type.descriptor.java.Immutability;
 
 import dev.atrium.access.OrganizationRef;
 import dev.atrium.common.security.Actor;
@@ -33,9 +35,11 @@ public class Organization extends PanacheEntityBase implements OrganizationRef {
     public Instant createdAt;
     @Column(name = "updated_at", nullable = false)
     public Instant updatedAt;
+    @Mutability(Immutability.class) // a record: replaced, never changed in place
     @JdbcTypeCode(SqlTypes.JSON)
     @Column(name = "created_by", nullable = false)
     public Actor createdBy;
+    @Mutability(Immutability.class) // a record: replaced, never changed in place
     @JdbcTypeCode(SqlTypes.JSON)
     @Column(name = "updated_by", nullable = false)
     public Actor updatedBy;

@@ -4,7 +4,9 @@ import java.time.Instant;
 import java.util.Map;
 
 import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.annotations.Mutability;
 import org.hibernate.type.SqlTypes;
+import org.hibernate.type.descriptor.java.Immutability;
 
 import dev.atrium.access.Access;
 import dev.atrium.access.WorkspaceRef;
@@ -65,9 +67,11 @@ public class Workspace extends PanacheEntityBase implements WorkspaceRef {
     public Instant createdAt;
     @Column(name = "updated_at", nullable = false)
     public Instant updatedAt;
+    @Mutability(Immutability.class) // a record: replaced, never changed in place
     @JdbcTypeCode(SqlTypes.JSON)
     @Column(name = "created_by", nullable = false)
     public Actor createdBy;
+    @Mutability(Immutability.class) // a record: replaced, never changed in place
     @JdbcTypeCode(SqlTypes.JSON)
     @Column(name = "updated_by", nullable = false)
     public Actor updatedBy;
