@@ -42,8 +42,10 @@ public class Event extends PanacheEntityBase {
     public String resourceType;
     @Column(name = "resource_id", nullable = false)
     public String resourceId;
+    @Mutability(Immutability.class) // built once by the event log and never changed: no copy to compare against
     @JdbcTypeCode(SqlTypes.JSON)
     public JsonNode before;
+    @Mutability(Immutability.class)
     @JdbcTypeCode(SqlTypes.JSON)
     public JsonNode after;
     @Column(name = "request_id")
