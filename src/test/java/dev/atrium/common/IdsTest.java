@@ -39,4 +39,22 @@ class IdsTest {
         String later = Ids.generate("evt", code);
         assertTrue(earlier.compareTo(later) < 0, earlier + " < " + later);
     }
+
+    @Test
+    void theRandomPartUsesEveryDigitAlike() {
+        String code = Ids.cellCode("us-east-1");
+        int[] counts = new int[128];
+        int ids = 20_000;
+        for (int i = 0; i < ids; i++) {
+            String id = Ids.generate("ws", code);
+            for (int c = id.length() - 17; c < id.length(); c++) {
+                counts[id.charAt(c)]++;
+            }
+        }
+        double expected = ids * 17 / 62.0;
+        for (char c : "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray()) {
+            assertTrue(Math.abs(counts[c] - expected) < expected * 0.1, c + " drawn " + counts[c] + " times, "
+                    + "expected about " + Math.round(expected));
+        }
+    }
 }

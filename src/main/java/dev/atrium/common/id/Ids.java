@@ -23,10 +23,28 @@ public final class Ids {
         StringBuilder sb = new StringBuilder(prefix.length() + 1 + BODY_LENGTH);
         sb.append(prefix).append('_').append(cellCode);
         appendFixed(sb, System.currentTimeMillis(), TIME_LENGTH);
-        for (int i = 0; i < RANDOM_LENGTH; i++) {
-            sb.append(ALPHABET.charAt(RANDOM.nextInt(62)));
-        }
+        appendRandom(sb);
         return sb.toString();
+    }
+
+    /**
+     * {@link #RANDOM_LENGTH} uniform base62 digits from one draw of random bytes (one call into the shared
+     * generator per id instead of one per digit): a byte below 248 gives the digit {@code byte % 62}; the 8 values
+     * above are skipped, so every digit is equally likely.
+     */
+    private static void appendRandom(StringBuilder sb) {
+        byte[] bytes = new byte[RANDOM_LENGTH + 15];
+        int digits = 0;
+        while (digits < RANDOM_LENGTH) {
+            RANDOM.nextBytes(bytes);
+            for (int i = 0; i < bytes.length && digits < RANDOM_LENGTH; i++) {
+                int b = bytes[i] & 0xff;
+                if (b < 248) {
+                    sb.append(ALPHABET.charAt(b % 62));
+                    digits++;
+                }
+            }
+        }
     }
 
     /** The cell code of a well-formed id with the expected prefix; empty for anything else. */
