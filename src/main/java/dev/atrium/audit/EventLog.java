@@ -4,17 +4,33 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.atrium.cell.Cells;
+import dev.atrium.common.json.DbJsonFormat;
 import dev.atrium.common.security.Actor;
 import dev.atrium.common.time.Clock;
+import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.FlushModeType;
 
 /**
  * Appends to the event log inside the caller's transaction, so a change and its event commit or vanish together.
  * Before/after carry the API representation of the resource, which holds no secrets by construction.
+ *
+ * <p>
+ * An event is one insert statement, sent at once: nothing reads it back in the transaction that writes it, and it
+ * refers to no other row by key, so it needs neither the session's flush before it nor a place among the entities
+ * the session tracks and flushes. Its JSON is sent as text and parsed by PostgreSQL (a string bound where jsonb is
+ * expected would be stored as a JSON string).
  */
 @ApplicationScoped
 public class EventLog {
+
+    private static final String INSERT = """
+            insert into events (id, type, occurred_at, actor, actor_id, organization_id, workspace_id, resource_type,
+                                resource_id, before, after, request_id)
+            values (:id, :type, :at, cast(cast(:actor as text) as jsonb), :actorId, :organization, :workspace,
+                    :resourceType, :resource, cast(cast(:before as text) as jsonb), cast(cast(:after as text) as jsonb),
+                    :request)""";
 
     private final Cells cells;
     private final ObjectMapper json;
@@ -42,7 +58,14 @@ public class EventLog {
         e.before = tree(before);
         e.after = tree(after);
         e.requestId = requestId;
-        return e.persist();
+        return Panache.getSession().chain(s -> s.createNativeQuery(INSERT)
+                .setParameter("id", e.id).setParameter("type", e.type).setParameter("at", e.occurredAt)
+                .setParameter("actor", DbJsonFormat.text(e.actor)).setParameter("actorId", e.actorId)
+                .setParameter("organization", e.organizationId).setParameter("workspace", e.workspaceId)
+                .setParameter("resourceType", e.resourceType).setParameter("resource", e.resourceId)
+                .setParameter("before", DbJsonFormat.text(e.before)).setParameter("after", DbJsonFormat.text(e.after))
+                .setParameter("request", e.requestId).setFlushMode(FlushModeType.COMMIT).executeUpdate())
+                .replaceWith(e);
     }
 
     private JsonNode tree(Object value) {
