@@ -84,12 +84,10 @@ public class Seats {
         return Panache.getSession().chain(s -> Rows.count(s.createNativeQuery(
                 "select pg_advisory_xact_lock(hashtextextended(:u, 7))").setParameter("u", userId))
                 // Counting stops at the limit: the answer only needs "at the limit or not", whatever a user owns.
-                // Each membership's workspace is looked up by its key (the lateral subquery's limit keeps the
-                // planner from hashing the whole workspaces table instead): the cost follows the user's
-                // memberships, never the size of the cell.
-                .chain(() -> Rows.count(s.createNativeQuery("select 1 from workspace_members m"
-                        + " cross join lateral (select 1 from workspaces w where w.id = m.workspace_id"
-                        + " and w.status <> 'deleted' limit 1) live where m.user_id = :u limit :max")
+                // A membership knows whether its workspace is live (V10), so this reads the user's memberships
+                // alone: the cost follows the limit, never the size of the cell.
+                .chain(() -> Rows.count(s.createNativeQuery("select 1 from workspace_members"
+                        + " where user_id = :u and workspace_live limit :max")
                         .setParameter("u", userId).setParameter("max", allowed))))
                 .map(joined -> {
                     if (joined >= allowed) {

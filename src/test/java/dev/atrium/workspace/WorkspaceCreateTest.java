@@ -296,5 +296,16 @@ class WorkspaceCreateTest {
         Api.as(token).body(Map.of("organization_id", org)).post("/v1/workspaces").then().statusCode(403)
                 .body("code", equalTo("limit_exceeded"));
         assertEquals(101, db.count("select count(*) from workspace_members where user_id = $1", sub));
+        // Restored, it counts again (101 live: over the limit); two more deleted leave room for exactly one.
+        db.rows("update workspaces set status = 'active', deleted_at = null where organization_id = $1"
+                + " and status = 'deleted'", org);
+        Api.as(token).body(Map.of("organization_id", org)).post("/v1/workspaces").then().statusCode(403)
+                .body("code", equalTo("limit_exceeded"));
+        db.rows("update workspaces set status = 'deleted', deleted_at = now() where id in (select id from workspaces"
+                + " where organization_id = $1 and id like 'ws_lim%' order by id limit 2)", org);
+        Api.as(token).body(Map.of("organization_id", org)).post("/v1/workspaces").then().statusCode(202);
+        Api.as(token).body(Map.of("organization_id", org)).post("/v1/workspaces").then().statusCode(403)
+                .body("code", equalTo("limit_exceeded"));
+        assertEquals(102, db.count("select count(*) from workspace_members where user_id = $1", sub));
     }
 }
