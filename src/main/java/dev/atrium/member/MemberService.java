@@ -17,6 +17,7 @@ import dev.atrium.access.WorkspaceRef;
 import dev.atrium.apikey.ApiKeyService;
 import dev.atrium.audit.EventLog;
 import dev.atrium.cell.Cells;
+import dev.atrium.common.db.Rows;
 import dev.atrium.common.db.Shield;
 import dev.atrium.common.json.MergePatch;
 import dev.atrium.common.paging.Page;
@@ -313,10 +314,10 @@ public class MemberService {
      * example, demote a member that a concurrent transfer has just made the owner, leaving the workspace with none.
      */
     private static Uni<WorkspaceMember> lock(String workspaceId, String memberId) {
-        return Panache.getSession().chain(s -> s.createNativeQuery(
-                "select id from workspace_members where workspace_id = :ws and id = :id for update", String.class)
-                .setParameter("ws", workspaceId).setParameter("id", memberId).getResultList()
-                .chain(ids -> ids.isEmpty() ? Uni.createFrom().<WorkspaceMember>failure(ApiException.notFound())
+        return Panache.getSession().chain(s -> Rows.count(s.createNativeQuery(
+                "select id from workspace_members where workspace_id = :ws and id = :id for update")
+                .setParameter("ws", workspaceId).setParameter("id", memberId))
+                .chain(locked -> locked == 0 ? Uni.createFrom().<WorkspaceMember>failure(ApiException.notFound())
                         : fresh(s, memberId)));
     }
 

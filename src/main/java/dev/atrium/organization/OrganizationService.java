@@ -18,6 +18,7 @@ import dev.atrium.cell.RemoteOrganization;
 import dev.atrium.common.Slugs;
 import dev.atrium.common.db.DbErrors;
 import dev.atrium.common.db.Locks;
+import dev.atrium.common.db.Rows;
 import dev.atrium.common.db.Shield;
 import dev.atrium.common.json.MergePatch;
 import dev.atrium.common.paging.Page;
@@ -390,11 +391,11 @@ public class OrganizationService {
 
     /** Locks the owner rows so two concurrent demotions cannot both see "another owner" and leave none. */
     private Uni<Void> requireAnotherOwner(String organizationId) {
-        return Panache.getSession().chain(s -> s.createNativeQuery(
-                "select user_id from organization_members where organization_id = :o and role = 'owner' for update",
-                String.class).setParameter("o", organizationId).getResultList())
+        return Panache.getSession().chain(s -> Rows.count(s.createNativeQuery(
+                "select user_id from organization_members where organization_id = :o and role = 'owner' for update")
+                .setParameter("o", organizationId)))
                 .map(owners -> {
-                    if (owners.size() <= 1) {
+                    if (owners <= 1) {
                         throw ApiException.conflict("invalid_role_transition",
                                 "The last owner cannot be demoted or removed; make another owner first.");
                     }

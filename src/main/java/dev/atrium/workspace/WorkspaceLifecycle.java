@@ -9,6 +9,7 @@ import org.jboss.logging.Logger;
 import dev.atrium.access.Access;
 import dev.atrium.access.Permission;
 import dev.atrium.audit.EventLog;
+import dev.atrium.common.db.Rows;
 import dev.atrium.common.db.Tx;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.security.Actor;
@@ -157,11 +158,10 @@ public class WorkspaceLifecycle {
 
     private Uni<Boolean> purge(String id) {
         Instant now = Clock.now();
-        return Panache.withTransaction(() -> Panache.getSession().chain(s -> s.createNativeQuery("""
+        return Panache.withTransaction(() -> Panache.getSession().chain(s -> Rows.count(s.createNativeQuery("""
                 select id from workspaces where id = :id and status = 'deleted' and purge_at <= :now
-                   for update skip locked""", String.class).setParameter("id", id).setParameter("now", now)
-                .getResultList())
-                .flatMap(locked -> locked.isEmpty() ? Uni.createFrom().item(false)
+                   for update skip locked""").setParameter("id", id).setParameter("now", now)))
+                .flatMap(locked -> locked == 0 ? Uni.createFrom().item(false)
                         : Workspace.<Workspace>findById(id).flatMap(ws -> Organization
                                 .<Organization>findById(ws.organizationId).flatMap(org -> {
                                     WorkspaceView last = WorkspaceMapper.view(ws, org.name);
