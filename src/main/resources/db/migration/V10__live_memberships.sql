@@ -2,22 +2,24 @@
 -- carries whether its workspace is live, kept by the database (every release writing members or statuses keeps it
 -- right), so the count reads the user's memberships alone, an index-only scan that stops at the limit, instead of
 -- looking up every membership's workspace.
--- Expand only: a column with a default that the release before never reads, and triggers that fill it.
+-- Otherwise an expand step: a column with a default that the release before never reads, and triggers that fill it.
 alter table workspace_members add column workspace_live boolean not null default true;
 update workspace_members m set workspace_live = false
   from workspaces w where w.id = m.workspace_id and w.status = 'deleted';
 
 -- A new membership copies its workspace's creation time (V8) and liveness in one lookup.
+-- contract: V8's trigger function is dropped, but only after the trigger that replaces it exists, in this same
+-- transaction; no release calls the function itself, and every release's inserts still get workspace_created_at.
 create function workspace_members_from_workspace() returns trigger language plpgsql as $$
 begin
     select created_at, status <> 'deleted' into new.workspace_created_at, new.workspace_live
       from workspaces where id = new.workspace_id;
     return new;
 end $$;
-drop trigger workspace_members_created_at on workspace_members;
-drop function workspace_members_created_at();
 create trigger workspace_members_from_workspace before insert on workspace_members
     for each row execute function workspace_members_from_workspace();
+drop trigger workspace_members_created_at on workspace_members;
+drop function workspace_members_created_at();
 
 -- A workspace deleted, or restored, changes the liveness of all its memberships.
 create function workspaces_liveness_to_members() returns trigger language plpgsql as $$
