@@ -313,9 +313,9 @@ public class WorkspaceService {
                 ws.provisioningRunId = run.run().id;
                 boolean inline = waits && provisioning.allLocal(WorkspaceRuns.CREATE);
                 // From here the session flushes only where a later statement reads what it wrote: with the
-                // owner's membership (the join budget counts it; the workspace, its run and the first event are
-                // written with it), before the run's steps, and at commit. Flushing before every native statement
-                // too would check every entity of the session for changes each time: most of a create's cost.
+                // owner's membership (the join budget counts it; the workspace and its run are written with it),
+                // before the run's steps, and at commit. Flushing before every native statement too would check
+                // every entity of the session for changes each time: most of a create's cost.
                 return Panache.getSession().invoke(sess -> sess.setFlushMode(FlushMode.COMMIT))
                         .chain(() -> ws.persist())
                         .chain(() -> provisioning.persist(run))
