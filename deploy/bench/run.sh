@@ -18,12 +18,12 @@
 #     memory: helm/atrium/values.yaml's limit as -XX:MaxRAM and heap share as -XX:MaxRAMPercentage), migrations
 #     applied: the moment the first authenticated GET /v1/me answers 200, wrk loads GET /v1/workspaces/{id} for
 #     FIRST_SECONDS (figure 4); then, after warm-ups, GET /v1/workspaces/{id} (the benchmark user, random seeded
-#     ids), GET /v1/workspaces?limit=100 and GET /v1/me (the USERS users in turn) for DURATION each (figure 1); a JFR
-#     profile of PROFILE_SECONDS more of the GET load; POST /v1/workspaces by the USERS users in turn with
-#     `Prefer: wait=CREATE_WAIT`, counting the 201s, which the service answers once the workspace is active
-#     (figure 2), then a JFR profile of more of them; the same creates without Prefer (202 at once), counted by the
-#     provisioning runs that succeeded within the window; the service's RSS once the provisioning runs are drained
-#     (figure 5);
+#     ids), GET /v1/workspaces?limit=100 and GET /v1/me (the USERS users in turn) for DURATION each (figure 1);
+#     POST /v1/workspaces by the USERS users in turn with `Prefer: wait=CREATE_WAIT`, counting the 201s, which the
+#     service answers once the workspace is active (figure 2); the same creates without Prefer (202 at once),
+#     counted by the provisioning runs that succeeded within the window; the service's RSS once the provisioning
+#     runs are drained (figure 5), before any profiler is attached; then JFR profiles of PROFILE_SECONDS more of
+#     the GET load and of the creates;
 #  6. the same creates with the provisioning's dataplane step configured against a stand-in dataplane
 #     (deploy/faults/fake_dataplane.py answering at once), on a second start of the same setup;
 #  7. pgbench with the service stopped, same clients, threads and duration: get_workspace.sql (the issue's reference,
@@ -63,6 +63,8 @@
 #                                          serves the loads, with the image's JAVA_OPTS and the chart's memory
 #   ATRIUM_JAR, ATRIUM_AOT_JAR, SKIP_BUILD=1, MVN_ARGS   which builds (see 2)
 #   BENCH_JAVA_OPTS                        more JVM options for every start (none)
+#   NMT=0                                  1: the main start runs with -XX:NativeMemoryTracking=summary and the
+#                                          JVM's own account of its memory, taken with the RSS, is printed
 #   DB_POOL_SIZE=20 CELL_REGION=local      the service's pool size and region
 #   PG_BIN                                 PostgreSQL binaries (default: the newest under /usr/lib/postgresql)
 #   STARTUP_TIMEOUT=120 BUILD_TIMEOUT=1800 DRAIN_TIMEOUT=120   bounds, in seconds
@@ -102,6 +104,7 @@ ATRIUM_AOT_JAR=${ATRIUM_AOT_JAR:-}
 SKIP_BUILD=${SKIP_BUILD:-0}
 MVN_ARGS=${MVN_ARGS:-}
 BENCH_JAVA_OPTS=${BENCH_JAVA_OPTS:-}
+NMT=${NMT:-0}
 DB_POOL_SIZE=${DB_POOL_SIZE:-20}
 CELL_REGION=${CELL_REGION:-local}
 STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-120}
@@ -123,7 +126,7 @@ TARGET_PAGE_GROWTH=2
 
 for v in DURATION CONNECTIONS THREADS WARMUP FIRST_SECONDS ORGANIZATIONS WORKSPACES USERS AUDIT_EVENTS \
     SCALE_AUDIT_EVENTS SEED_EVENTS PAGE_REPEATS PROFILE_SECONDS DATAPLANE CREATE_WAIT COLD_STARTS DB_POOL_SIZE \
-    STARTUP_TIMEOUT BUILD_TIMEOUT DRAIN_TIMEOUT; do
+    STARTUP_TIMEOUT BUILD_TIMEOUT DRAIN_TIMEOUT NMT; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number, got '${!v}'"
 done
 (( DURATION >= 1 && DURATION <= 600 && FIRST_SECONDS >= 1 )) || die "DURATION must be 1..600 s, FIRST_SECONDS at least 1"
@@ -318,7 +321,7 @@ start_service() { # name [env...]: the JVM image's setup, migrations applied; ST
     t0=$(date +%s%N)
     # shellcheck disable=SC2086
     (cd "$SERVE_DIR" && exec env "${SERVICE_ENV[@]}" ATRIUM_MIGRATE_AT_START=false "$@" "$SERVE_JAVA" $IMAGE_OPTS \
-        $BENCH_JAVA_OPTS -jar quarkus-run.jar) >"$WORK/service-$name.log" 2>&1 &
+        $BENCH_JAVA_OPTS ${START_OPTS:-} -jar quarkus-run.jar) >"$WORK/service-$name.log" 2>&1 &
     SERVICE_PID=$!
     await_ok "$SERVICE_PID" "$BASE/v1/me" "$TOKEN" "$STARTUP_TIMEOUT" "$WORK/service-$name.log"
     START_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
@@ -357,7 +360,10 @@ creates() { # name: measured creates (with Prefer: wait, but for "open"); their 
 
 # Figures 4, 1, 2 and 5: one start of the JVM image's setup.
 log "service: $SETUP (log: $WORK/service-main.log): $IMAGE_OPTS"
+START_OPTS=""
+if (( NMT )); then START_OPTS=-XX:NativeMemoryTracking=summary; fi
 start_service main
+START_OPTS=""
 MAIN_START_MS=$START_MS
 log "first authenticated 200 after $START_MS ms; GET /v1/workspaces/{id} for ${FIRST_SECONDS}s at once"
 run_wrk first get "$FIRST_SECONDS"
@@ -378,19 +384,10 @@ profile() { # name call [VAR=value...]: a JFR recording of PROFILE_SECONDS of th
     for _ in $(seq 1 100); do [[ -s $WORK/$name.jfr ]] && break; sleep 0.2; done
     sleep 1
 }
-if (( PROFILE_SECONDS > 0 )); then
-    log "JFR profile of ${PROFILE_SECONDS}s of GET load"
-    profile get get
-fi
 log "creates: ${DURATION}s of POST /v1/workspaces with Prefer: wait=$CREATE_WAIT by $USERS users"
 run_wrk warm-create create $(( (WARMUP + 1) / 2 )) BENCH_PREFER="wait=$CREATE_WAIT"
 creates create
 drain
-if (( PROFILE_SECONDS > 0 )); then
-    log "JFR profile of ${PROFILE_SECONDS}s of creates"
-    profile create create BENCH_PREFER="wait=$CREATE_WAIT"
-    drain
-fi
 log "creates without Prefer (202 at once): ${DURATION}s, counted by the runs that succeeded in the window"
 creates open
 drain
@@ -398,10 +395,22 @@ RSS_KB=$(rss_kb "$SERVICE_PID")
 RSS_ANON_KB=$(rss_kb "$SERVICE_PID" RssAnon)
 RSS_FILE_KB=$(rss_kb "$SERVICE_PID" RssFile)
 HWM_KB=$(rss_kb "$SERVICE_PID" VmHWM)
+if (( NMT )); then
+    "$JDK_BIN/jcmd" "$SERVICE_PID" VM.native_memory summary scale=MB >"$WORK/nmt.txt" 2>&1 || true
+fi
 HEAP_MAX=$(cd "$SERVE_DIR" && "$SERVE_JAVA" $IMAGE_OPTS -XX:+PrintFlagsFinal -version 2>/dev/null \
     | awk '$2 == "MaxHeapSize" {printf "%.0f", $4 / 1048576}')
 CREATOR_MAX=$(sql "select coalesce(max(c), 0) from (select count(*) c from workspace_members
                    where user_id like 'bench-user-%' group by user_id) m")
+# The profiles come after the RSS is read: a recording keeps its own buffers and the JVM's native peaks of that time
+# (about 16 MB and more), which a serving pod, never profiled, does not carry.
+if (( PROFILE_SECONDS > 0 )); then
+    log "JFR profile of ${PROFILE_SECONDS}s of GET load"
+    profile get get
+    log "JFR profile of ${PROFILE_SECONDS}s of creates"
+    profile create create BENCH_PREFER="wait=$CREATE_WAIT"
+    drain
+fi
 stop_service
 
 # The same creates with the dataplane step configured against a stand-in that answers at once.
@@ -694,6 +703,14 @@ for name in first get list me create open dataplane; do
     echo "  wrk $name: $(wrk_field "$name" requests) answers in $(wrk_field "$name" seconds)s, $(grep '^statuses:' "$WORK/wrk-$name.txt"), socket errors: $(wrk_field "$name" socket)"
 done
 echo "  creates by SQL (runs that succeeded within the measured window): $CREATE_SQL, $(per_second "$CREATE_SQL" "$CREATE_S")/s; the $USERS creators held at most $CREATOR_MAX memberships each (their joined-workspaces count reads them)"
+if [[ -s $WORK/nmt.txt ]]; then
+    # "-  Java Heap (reserved=126MB, committed=126MB)": each category's committed MB, as the JVM accounts for it
+    echo "  the JVM's own account of its memory with the RSS (committed MB, NativeMemoryTracking):"
+    awk '/^Total:/ { sub(/.*committed=/, ""); sub(/MB.*/, ""); printf "    total %s;", $0 }
+         /^-/ { line = $0; sub(/^- */, "", line); name = line; sub(/ *\(.*/, "", name)
+                c = line; sub(/.*committed=/, "", c); sub(/MB.*/, "", c); if (c + 0 > 0) printf " %s %s,", name, c }
+         END { print "" }' "$WORK/nmt.txt" | sed 's/,$//' | fold -s -w 112 | sed '2,$s/^/    /'
+fi
 if (( DATAPLANE )); then
     read -r D0 D1 < "$WORK/window-dataplane"
     DP_SQL=$(runs_finished "wrk-$NOW-dataplane-" "$D0" "$D1")
