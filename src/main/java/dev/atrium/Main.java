@@ -1,10 +1,12 @@
 package dev.atrium;
 
 import java.util.Arrays;
+import java.util.List;
 
 import org.jboss.logging.Logger;
 
 import dev.atrium.background.Chores;
+import dev.atrium.common.db.SchemaCheck;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.QuarkusApplication;
 import io.quarkus.runtime.annotations.QuarkusMain;
@@ -22,9 +24,9 @@ import jakarta.inject.Inject;
  * no timers, and none of the serving secrets (token key, API-key pepper, sealing key) required; it needs the
  * database and the cell's own settings only.</li>
  * <li>{@code migrate}: the migration Job. The same start as a serving instance with the {@value #JOB_PROFILE} profile,
- * except that Flyway migrates the schema first and Hibernate then checks the schema against this build's entities;
- * the start fails (status 1) when they do not fit, otherwise the process exits with status 0. Serving instances skip
- * the check, so their starts stay short.</li>
+ * except that Flyway migrates the schema first; then {@link SchemaCheck} checks that the schema has every table and
+ * column this build's entities map, and the process exits with status 1 when it does not (naming what is missing),
+ * otherwise with status 0. Serving instances skip the check, so their starts stay short.</li>
  * </ul>
  */
 @QuarkusMain
@@ -38,10 +40,12 @@ public class Main implements QuarkusApplication {
     private static final Logger LOG = Logger.getLogger(Main.class);
 
     private final Chores chores;
+    private final SchemaCheck schema;
 
     @Inject
-    public Main(Chores chores) {
+    public Main(Chores chores, SchemaCheck schema) {
         this.chores = chores;
+        this.schema = schema;
     }
 
     public static void main(String... args) {
@@ -62,7 +66,18 @@ public class Main implements QuarkusApplication {
     @Override
     public int run(String... args) {
         if (MIGRATE.equals(command(args))) {
-            // Reaching this point means the start migrated the schema and found it fitting this build.
+            // Reaching this point means the start migrated the schema (or found nothing to migrate).
+            List<String> missing;
+            try {
+                missing = VertxContextSupport.subscribeAndAwait(schema::missing);
+            } catch (Throwable t) {
+                LOG.error("the schema could not be checked", t);
+                return 1;
+            }
+            if (!missing.isEmpty()) {
+                LOG.errorf("the schema does not fit this build; it lacks %s", String.join(", ", missing));
+                return 1;
+            }
             LOG.info("schema migrated and checked against this build");
             return 0;
         }
