@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 
 import org.junit.jupiter.api.Test;
 
@@ -16,8 +15,8 @@ import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 
 /**
- * The schema Flyway migrated for the tests has every table and column the entities map (what Hibernate's schema
- * validation checked at the tests' start before), and the check names what a schema lacks.
+ * The schema Flyway migrated for the tests has every table and column the entities map, of fitting types (what
+ * Hibernate's schema validation checked at the tests' start before), and the check names what a schema lacks.
  */
 @QuarkusTest
 class SchemaCheckTest {
@@ -34,27 +33,35 @@ class SchemaCheckTest {
 
     @Test
     void theEntitiesMappingIsReadWhole() {
-        Map<String, Set<String>> mapped = check.mapped();
+        Map<String, Map<String, Integer>> mapped = check.mapped();
         assertTrue(mapped.keySet().containsAll(Set.of("workspaces", "workspace_members", "organizations",
                 "organization_members", "api_keys", "events", "invitations")), mapped.keySet().toString());
-        assertTrue(mapped.get("workspaces").containsAll(Set.of("id", "organization_id", "failure_reason", "created_at")),
-                mapped.get("workspaces").toString());
+        Map<String, Integer> workspaces = mapped.get("workspaces");
+        assertTrue(workspaces.keySet().containsAll(Set.of("id", "organization_id", "failure_reason", "created_at")),
+                workspaces.toString());
+        // Every column's type is one the check knows, so that none is let through unchecked.
+        mapped.forEach((table, columns) -> columns.forEach((column, typeCode) -> assertTrue(
+                !SchemaCheck.fitting(typeCode).isEmpty(), table + "." + column + ": type code " + typeCode)));
     }
 
     @Test
-    void aDroppedColumnOrTableIsNamed() {
-        Map<String, Set<String>> present = copy(check.present().await().atMost(WAIT));
+    void aDroppedColumnOrTableOrAChangedTypeIsNamed() {
+        Map<String, Map<String, String>> present = copy(check.present().await().atMost(WAIT));
         present.get("workspaces").remove("failure_reason");
+        present.get("workspaces").put("created_at", "text");
+        present.get("workspaces").put("name", "integer");
         present.remove("api_keys");
 
         List<String> missing = SchemaCheck.missing(check.mapped(), present);
 
-        assertEquals(List.of("table api_keys", "column workspaces.failure_reason"), missing);
+        assertEquals(List.of("table api_keys", "column workspaces.created_at is text, not timestamp with time zone",
+                "column workspaces.failure_reason",
+                "column workspaces.name is integer, not character or character varying or text"), missing);
     }
 
-    private static Map<String, Set<String>> copy(Map<String, Set<String>> tables) {
-        Map<String, Set<String>> copy = new TreeMap<>();
-        tables.forEach((table, columns) -> copy.put(table, new TreeSet<>(columns)));
+    private static Map<String, Map<String, String>> copy(Map<String, Map<String, String>> tables) {
+        Map<String, Map<String, String>> copy = new TreeMap<>();
+        tables.forEach((table, columns) -> copy.put(table, new TreeMap<>(columns)));
         return copy;
     }
 }
