@@ -25,8 +25,8 @@ import jakarta.inject.Inject;
  * database and the cell's own settings only.</li>
  * <li>{@code migrate}: the migration Job. The same start as a serving instance with the {@value #JOB_PROFILE} profile,
  * except that Flyway migrates the schema first; then {@link SchemaCheck} checks that the schema has every table and
- * column this build's entities map, and the process exits with status 1 when it does not (naming what is missing),
- * otherwise with status 0. Serving instances skip the check, so their starts stay short.</li>
+ * column this build's entities map, of fitting types, and the process exits with status 1 when it does not (naming
+ * what does not fit), otherwise with status 0. Serving instances skip the check, so their starts stay short.</li>
  * </ul>
  */
 @QuarkusMain
@@ -67,15 +67,15 @@ public class Main implements QuarkusApplication {
     public int run(String... args) {
         if (MIGRATE.equals(command(args))) {
             // Reaching this point means the start migrated the schema (or found nothing to migrate).
-            List<String> missing;
+            List<String> misfits;
             try {
-                missing = VertxContextSupport.subscribeAndAwait(schema::missing);
+                misfits = VertxContextSupport.subscribeAndAwait(schema::misfits);
             } catch (Throwable t) {
                 LOG.error("the schema could not be checked", t);
                 return 1;
             }
-            if (!missing.isEmpty()) {
-                LOG.errorf("the schema does not fit this build; it lacks %s", String.join(", ", missing));
+            if (!misfits.isEmpty()) {
+                LOG.errorf("the schema does not fit this build: %s", String.join("; ", misfits));
                 return 1;
             }
             LOG.info("schema migrated and checked against this build");

@@ -19,16 +19,16 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 /**
  * Whether the database's schema has every table and column this build's entities map, each of a type that holds what
- * the entity reads and writes there. The migration Job runs it after
- * Flyway has migrated ({@code dev.atrium.Main}), so that a schema this build cannot work on (a column it still maps
- * dropped by a newer release's contract step, the case of a rollback) fails the Job before any pod rolls; a test runs
- * it on the test database, so a migration and an entity that disagree fail the build.
+ * the entity reads and writes there. The migration Job runs it after Flyway has migrated ({@code dev.atrium.Main}), so
+ * that a schema this build cannot work on (a column it still maps dropped by a newer release's contract step, the case
+ * of a rollback) fails the Job before any pod rolls; a test runs it on the test database, so a migration and an entity
+ * that disagree fail the build.
  *
  * <p>Types are compared by kind (text, integer, timestamp with time zone, jsonb, ...): PostgreSQL's own name of the
  * column's type must be one that the kind of value Hibernate binds can go into; a kind this check does not know is
  * accepted. Hibernate's own schema validation is not used: it runs in the blocking persistence unit, which the
- * service does not start (it doubled Hibernate's share of the start), and Hibernate Reactive's version reads
- * {@code text} columns as untyped and refuses this schema.
+ * service does not start (it built Hibernate's metadata a second time at every start), and Hibernate Reactive's
+ * version reads {@code text} columns as untyped and refuses this schema.
  */
 @ApplicationScoped
 public class SchemaCheck {
@@ -49,11 +49,11 @@ public class SchemaCheck {
     }
 
     /**
-     * What the entities map and the schema lacks or has of another type, as {@code table t}, {@code column t.c} or
-     * {@code column t.c is <type>, not <types>}; empty when it fits.
+     * What the entities map and the schema lacks or has of another type, as {@code no table t}, {@code no column t.c}
+     * or {@code column t.c is <type>, not <types>}; empty when it fits.
      */
-    public Uni<List<String>> missing() {
-        return present().map(present -> missing(mapped(), present));
+    public Uni<List<String>> misfits() {
+        return present().map(present -> misfits(mapped(), present));
     }
 
     /** Each table of the database's current schema, with its columns and their types as PostgreSQL names them. */
@@ -85,27 +85,27 @@ public class SchemaCheck {
     }
 
     /** {@code mapped} less {@code present}, table by table, and the columns present with a type of another kind. */
-    public static List<String> missing(Map<String, Map<String, Integer>> mapped,
+    public static List<String> misfits(Map<String, Map<String, Integer>> mapped,
             Map<String, Map<String, String>> present) {
-        List<String> missing = new ArrayList<>();
+        List<String> misfits = new ArrayList<>();
         mapped.forEach((table, columns) -> {
             Map<String, String> there = present.get(table);
             if (there == null) {
-                missing.add("table " + table);
+                misfits.add("no table " + table);
                 return;
             }
             columns.forEach((column, typeCode) -> {
                 String type = there.get(column);
                 Set<String> fitting = fitting(typeCode);
                 if (type == null) {
-                    missing.add("column " + table + "." + column);
+                    misfits.add("no column " + table + "." + column);
                 } else if (!fitting.isEmpty() && !fitting.contains(type)) {
-                    missing.add("column " + table + "." + column + " is " + type + ", not " + String.join(" or ",
+                    misfits.add("column " + table + "." + column + " is " + type + ", not " + String.join(" or ",
                             fitting.stream().sorted().toList()));
                 }
             });
         });
-        return missing;
+        return misfits;
     }
 
     /** PostgreSQL's names of the column types that hold a value Hibernate binds with this code; empty: not known. */
