@@ -360,10 +360,9 @@ creates() { # name: measured creates (with Prefer: wait, but for "open"); their 
 
 # Figures 4, 1, 2 and 5: one start of the JVM image's setup.
 log "service: $SETUP (log: $WORK/service-main.log): $IMAGE_OPTS"
-START_OPTS=""
-if (( NMT )); then START_OPTS=-XX:NativeMemoryTracking=summary; fi
-start_service main
-START_OPTS=""
+NMT_OPTS=""
+if (( NMT )); then NMT_OPTS=-XX:NativeMemoryTracking=summary; fi
+START_OPTS=$NMT_OPTS start_service main   # for this start only
 MAIN_START_MS=$START_MS
 log "first authenticated 200 after $START_MS ms; GET /v1/workspaces/{id} for ${FIRST_SECONDS}s at once"
 run_wrk first get "$FIRST_SECONDS"
