@@ -113,8 +113,14 @@ class OpenApiConformanceTest {
                 problems.add(where + " does not name the JWT scheme");
             }
             if (path.getKey().startsWith("/v1")) {
-                String ref = op.getValue().path("responses").path("401").path("content")
-                        .path("application/problem+json").path("schema").path("$ref").asText();
+                JsonNode answer = op.getValue().path("responses").path("401");
+                if (answer.has("$ref")) {
+                    String shared = answer.path("$ref").asText();
+                    answer = doc.path("components").path("responses")
+                            .path(shared.substring(shared.lastIndexOf('/') + 1));
+                }
+                String ref = answer.path("content").path("application/problem+json").path("schema").path("$ref")
+                        .asText();
                 JsonNode codes = doc.path("components").path("schemas")
                         .path(ref.substring(ref.lastIndexOf('/') + 1)).path("properties").path("code").path("enum");
                 if (!codes.toString().equals("[\"unauthenticated\"]")) {

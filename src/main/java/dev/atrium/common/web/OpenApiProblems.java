@@ -131,14 +131,20 @@ public class OpenApiProblems implements OASFilter {
             return;
         }
         Set<String> used = new TreeSet<>();
+        Map<String, APIResponse> shared = new TreeMap<>();
         openAPI.getPaths().getPathItems().forEach((path, item) -> item.getOperations().forEach((method, op) -> {
             if (path.startsWith("/v1")) {
-                problems(path, method, op, used);
+                problems(path, method, op, used, shared);
             }
             if (op.getResponses() != null && op.getResponses().getAPIResponses() != null) {
-                op.getResponses().getAPIResponses().values().forEach(OpenApiProblems::everyAnswerHeaders);
+                op.getResponses().getAPIResponses().values().stream().filter(r -> r.getRef() == null)
+                        .forEach(OpenApiProblems::everyAnswerHeaders);
             }
         }));
+        shared.forEach((name, response) -> {
+            everyAnswerHeaders(response);
+            openAPI.getComponents().addResponse(name, response);
+        });
         Schema problem = openAPI.getComponents().getSchemas() == null ? null
                 : openAPI.getComponents().getSchemas().get("Problem");
         if (problem != null) {
@@ -168,7 +174,14 @@ public class OpenApiProblems implements OASFilter {
 
     private static final String COMPONENTS = "#/components/schemas/";
 
-    private void problems(String path, PathItem.HttpMethod method, Operation op, Set<String> used) {
+    /**
+     * Adds the operation's problem answers. An answer made of problem codes alone is the same wherever it appears, so
+     * it is written once under {@code components/responses} (in {@code shared}, named by its status and codes) and
+     * referred to: this keeps the document a size that is read quickly at every start. An answer the operation
+     * documents itself keeps its own text, with the codes added.
+     */
+    private void problems(String path, PathItem.HttpMethod method, Operation op, Set<String> used,
+            Map<String, APIResponse> shared) {
         List<String> codes = new ArrayList<>(EVERY);
         if (path.contains("{")) {
             codes.addAll(NAMED);
@@ -200,9 +213,15 @@ public class OpenApiProblems implements OASFilter {
         for (Map.Entry<Integer, TreeSet<String>> e : byStatus.entrySet()) {
             String status = String.valueOf(e.getKey());
             APIResponse response = responses.getAPIResponse(status);
+            used.addAll(e.getValue());
             if (response == null) {
+                String name = "Problem" + status + "." + String.join(".", e.getValue());
+                responses.addAPIResponse(status, OASFactory.createAPIResponse().ref(name));
+                if (shared.containsKey(name)) {
+                    continue;
+                }
                 response = OASFactory.createAPIResponse();
-                responses.addAPIResponse(status, response);
+                shared.put(name, response);
             }
             String list = "`" + String.join("`, `", e.getValue()) + "`";
             response.description(response.getDescription() == null ? list : response.getDescription() + " (" + list
@@ -211,7 +230,6 @@ public class OpenApiProblems implements OASFilter {
                     .ref(COMPONENTS + problemSchema(code))).toList();
             response.content(OASFactory.createContent().addMediaType(Problem.MEDIA_TYPE, OASFactory.createMediaType()
                     .schema(schemas.size() == 1 ? schemas.get(0) : OASFactory.createSchema().oneOf(schemas))));
-            used.addAll(e.getValue());
             problemHeaders(e.getKey(), response);
         }
     }

@@ -18,6 +18,7 @@ import org.eclipse.microprofile.openapi.models.Operation;
 import org.eclipse.microprofile.openapi.models.media.Content;
 import org.eclipse.microprofile.openapi.models.media.Schema;
 import org.eclipse.microprofile.openapi.models.parameters.Parameter;
+import org.eclipse.microprofile.openapi.models.responses.APIResponse;
 
 import dev.atrium.common.paging.Paging;
 import io.quarkus.smallrye.openapi.OpenApiFilter;
@@ -41,6 +42,7 @@ import io.quarkus.smallrye.openapi.OpenApiFilter;
 public class OpenApiSchemas implements OASFilter {
 
     private static final String COMPONENT = "#/components/schemas/";
+    private static final String RESPONSE = "#/components/responses/";
 
     @Override
     public void filterOpenAPI(OpenAPI openAPI) {
@@ -48,12 +50,13 @@ public class OpenApiSchemas implements OASFilter {
             return;
         }
         Map<String, Schema> components = openAPI.getComponents().getSchemas();
+        Map<String, APIResponse> shared = openAPI.getComponents().getResponses();
         Set<String> sent = new HashSet<>();
         Set<String> answered = new HashSet<>();
         if (openAPI.getPaths() != null && openAPI.getPaths().getPathItems() != null) {
             openAPI.getPaths().getPathItems().values().forEach(item -> item.getOperations().values().forEach(op -> {
                 reach(requests(op), components, sent);
-                reach(answers(op), components, answered);
+                reach(answers(op, shared), components, answered);
             }));
         }
         answered.removeAll(sent);
@@ -74,10 +77,10 @@ public class OpenApiSchemas implements OASFilter {
             openAPI.getPaths().getPathItems().values().forEach(item -> item.getOperations().values()
                     .forEach(op -> {
                         requests(op).forEach(s -> walk(s, inline));
-                        answers(op).forEach(s -> walk(s, inline));
+                        answers(op, shared).forEach(s -> walk(s, inline));
                         pagingLimit(op);
                         reach(requests(op), components, referenced);
-                        reach(answers(op), components, referenced);
+                        reach(answers(op, shared), components, referenced);
                     }));
         }
         inlined.stream().filter(name -> !referenced.contains(name)).forEach(openAPI.getComponents()::removeSchema);
@@ -158,10 +161,17 @@ public class OpenApiSchemas implements OASFilter {
         return schemas;
     }
 
-    private static List<Schema> answers(Operation op) {
+    /** The schemas of the operation's answers, those it refers to under {@code components/responses} included. */
+    private static List<Schema> answers(Operation op, Map<String, APIResponse> shared) {
         List<Schema> schemas = new ArrayList<>();
         if (op.getResponses() != null && op.getResponses().getAPIResponses() != null) {
-            op.getResponses().getAPIResponses().values().forEach(r -> schemas(r.getContent(), schemas));
+            op.getResponses().getAPIResponses().values().forEach(r -> {
+                APIResponse answer = r.getRef() == null || shared == null ? r
+                        : shared.get(r.getRef().substring(RESPONSE.length()));
+                if (answer != null) {
+                    schemas(answer.getContent(), schemas);
+                }
+            });
         }
         return schemas;
     }
