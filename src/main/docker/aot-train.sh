@@ -5,8 +5,9 @@
 #
 # The training run is the service itself under `java -XX:AOTCacheOutput=...`, with the runtime's own JVM options
 # (JAVA_OPTS without its -XX:AOTCache, and -XX:MaxRAMPercentage=JAVA_MAX_MEM_RATIO, as the image's entrypoint starts
-# it): it starts against a throwaway PostgreSQL (initdb + pg_ctl in a temporary directory, loopback only), migrates
-# it, and answers TRAIN_ROUNDS rounds of the calls production serves, TRAIN_CLIENTS clients at once: health probes
+# it): it starts against a throwaway PostgreSQL (initdb + pg_ctl in a temporary directory, loopback only) that the
+# migration Job's command (`migrate`, in a run that records nothing) has migrated, as a serving replica finds it, and
+# answers TRAIN_ROUNDS rounds of the calls production serves, TRAIN_CLIENTS clients at once: health probes
 # and metrics on the management port, users' JWTs, a service principal's token, an API key, a create whose
 # provisioning calls the dataplane, and a list across regions that calls a peer cell over https (both stand-ins
 # from TrainingPeers.java, when TRAINING_PEERS names the directory of its compiled class). It stops on SIGTERM;
@@ -122,9 +123,17 @@ BASE=http://127.0.0.1:$APP_PORT
 MANAGEMENT=http://127.0.0.1:$MANAGEMENT_PORT
 service_env "$PG_PORT" "$DB_PASSWORD" "$WORK/jwt-public.pem" "$BASE"
 rm -f "$AOT_CACHE" "$AOT_CACHE.config"
+# The schema is migrated first, by the migration Job's own command in a run that records nothing: a serving replica
+# never migrates, so Flyway's migration path and the JDBC driver it drives stay out of the cache (every class in the
+# cache is mapped and loaded by every replica at start, used or not).
+log "migrating the training database: $JAVA $RUNTIME_OPTS -jar $APP_DIR/quarkus-run.jar migrate"
+# shellcheck disable=SC2086
+(cd "$APP_DIR" && exec env "${SERVICE_ENV[@]}" ATRIUM_CELL_REGION=local \
+    "$JAVA" $RUNTIME_OPTS $TRAIN_JAVA_OPTS -jar quarkus-run.jar migrate) >"$WORK/migrate.log" 2>&1 \
+    || { tail -n 40 "$WORK/migrate.log" >&2; die "the migration of the training database failed"; }
 log "training run: $JAVA -XX:AOTCacheOutput=$AOT_CACHE $RUNTIME_OPTS -jar $APP_DIR/quarkus-run.jar ($TRAIN_CLIENTS clients x $TRAIN_ROUNDS rounds)"
 # shellcheck disable=SC2086
-(cd "$APP_DIR" && exec env "${SERVICE_ENV[@]}" ATRIUM_MIGRATE_AT_START=true ATRIUM_CELL_REGION=local \
+(cd "$APP_DIR" && exec env "${SERVICE_ENV[@]}" ATRIUM_MIGRATE_AT_START=false ATRIUM_CELL_REGION=local \
     ATRIUM_SERVICE_CLIENTS=aot-service "${PEER_ENV[@]}" \
     QUARKUS_MANAGEMENT_HOST=127.0.0.1 QUARKUS_MANAGEMENT_PORT="$MANAGEMENT_PORT" \
     "$JAVA" -XX:AOTCacheOutput="$AOT_CACHE" $RUNTIME_OPTS $RECORD_OPTS $TRUST_OPTS $TRAIN_JAVA_OPTS -jar quarkus-run.jar) \
