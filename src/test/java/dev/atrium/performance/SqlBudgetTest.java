@@ -117,10 +117,13 @@ class SqlBudgetTest {
         create.get();
         create.get();
         int plans = cachedPlans();
-        for (int i = 0; i < 5; i++) {
+        for (int i = 0; i < 10; i++) {
             create.get();
         }
-        assertEquals(plans, cachedPlans(), "query plans cached after 5 more creates");
+        // A plan per create would add 10. The background work of the shared test instance (timers, the saga worker)
+        // may meanwhile run a statement of its own for the first time: up to 2 of those are not the creates'.
+        int added = cachedPlans() - plans;
+        assertTrue(added <= 2, "query plans cached by 10 more creates: " + added);
     }
 
     private int cachedPlans() {
