@@ -166,7 +166,7 @@ public class OpenApiSchemas implements OASFilter {
         List<Schema> schemas = new ArrayList<>();
         if (op.getResponses() != null && op.getResponses().getAPIResponses() != null) {
             op.getResponses().getAPIResponses().values().forEach(r -> {
-                APIResponse answer = r.getRef() == null || shared == null ? r
+                APIResponse answer = r.getRef() == null || shared == null || !r.getRef().startsWith(RESPONSE) ? r
                         : shared.get(r.getRef().substring(RESPONSE.length()));
                 if (answer != null) {
                     schemas(answer.getContent(), schemas);
