@@ -18,7 +18,8 @@
 #     memory: helm/atrium/values.yaml's limit as -XX:MaxRAM and heap share as -XX:MaxRAMPercentage), migrations
 #     applied: the moment the first authenticated GET /v1/me answers 200, wrk loads GET /v1/workspaces/{id} for
 #     FIRST_SECONDS (figure 4); then, after warm-ups, GET /v1/workspaces/{id} (the benchmark user, random seeded
-#     ids), GET /v1/workspaces?limit=100 and GET /v1/me (the USERS users in turn) for DURATION each (figure 1);
+#     ids), GET /v1/workspaces?limit=100 and GET /v1/me (the USERS users in turn) for DURATION each (figure 1),
+#     and GET /v1/regions (authenticated, answered from memory: what the HTTP stack costs without the database);
 #     POST /v1/workspaces by the USERS users in turn with `Prefer: wait=CREATE_WAIT`, counting the 201s, which the
 #     service answers once the workspace is active (figure 2); the same creates without Prefer (202 at once),
 #     counted by the provisioning runs that succeeded within the window; the service's RSS once the provisioning
@@ -374,6 +375,10 @@ for call in get list me; do
     log "wrk: $call for ${DURATION}s at $CONNECTIONS connections, $THREADS threads"
     run_wrk "$call" "$call" "$DURATION"
 done
+# What the HTTP stack, the token check and the JSON cost without the database, on this machine and in this run:
+# GET /v1/regions is authenticated and answered from memory.
+log "wrk: GET /v1/regions (no database) for ${DURATION}s"
+run_wrk regions path "$DURATION" BENCH_PATH=/v1/regions
 profile() { # name call [VAR=value...]: a JFR recording of PROFILE_SECONDS of that load, in <name>.jfr
     local name=$1 call=$2
     shift 2
@@ -603,6 +608,9 @@ fig "" "GET /v1/me ($USERS users)" \
     "$(wrk_field me rps) req/s, p50 $(wrk_field me p50) p99 $(wrk_field me p99) ms" \
     "$(pgbench_field me tps) tx/s, p50 $(pgbench_field me p50) p99 $(pgbench_field me p99) ms" \
     "$(ratio "$(wrk_field me rps)" "$(pgbench_field me tps)")" "reported" ""
+fig "" "GET /v1/regions (authenticated, no database)" \
+    "$(wrk_field regions rps) req/s, p50 $(wrk_field regions p50) p99 $(wrk_field regions p99) ms" \
+    "$PG_GET tx/s (the primary-key select)" "$(ratio "$(wrk_field regions rps)" "$PG_GET")" "reported" ""
 fig 2 "POST /v1/workspaces until active, $USERS users" \
     "$CREATE_RATE/s, p50 $(wrk_field create p50) p99 $(wrk_field create p99) ms" \
     "$PG_CREATE tx/s, p50 $(pgbench_field create p50) p99 $(pgbench_field create p99) ms" \
