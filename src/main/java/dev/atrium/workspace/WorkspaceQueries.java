@@ -36,7 +36,7 @@ public class WorkspaceQueries {
      */
     public Uni<WorkspaceRow> read(String id, String memberUserId) {
         return pool.preparedQuery(READ).execute(Tuple.of(id, memberUserId))
-                .map(rows -> rows.size() == 0 ? null : WorkspaceRow.from(rows.iterator().next(), "member_role"));
+                .map(rows -> rows.size() == 0 ? null : WorkspaceRow.from(rows.iterator().next(), true));
     }
 
     /** Which workspaces a list shows, in which order, from where. */
@@ -107,11 +107,11 @@ public class WorkspaceQueries {
         String dir = desc ? " desc" : " asc";
         sql.append(" order by ").append(key).append(dir).append(", ").append(keyId).append(dir)
                 .append(" limit ").append(f.limit() + 1);
-        String roleColumn = f.memberUserId() != null ? "member_role" : null;
+        boolean withRole = f.memberUserId() != null;
         return pool.preparedQuery(sql.toString()).execute(Tuple.from(params)).map(rows -> {
             List<WorkspaceRow> out = new ArrayList<>(rows.size());
             for (Row r : rows) {
-                out.add(WorkspaceRow.from(r, roleColumn));
+                out.add(WorkspaceRow.from(r, withRole));
             }
             return out;
         });
@@ -132,7 +132,7 @@ public class WorkspaceQueries {
         return pool.preparedQuery(SLICE).execute(Tuple.of(organizationId, offset, limit)).map(rows -> {
             List<WorkspaceRow> out = new ArrayList<>(rows.size());
             for (Row r : rows) {
-                out.add(WorkspaceRow.from(r, null));
+                out.add(WorkspaceRow.from(r, false));
             }
             return out;
         });

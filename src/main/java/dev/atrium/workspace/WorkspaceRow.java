@@ -19,32 +19,43 @@ import io.vertx.mutiny.sqlclient.Row;
  */
 public record WorkspaceRow(WorkspaceView view, String etag, Role role, String frozenReason) implements WorkspaceRef {
 
-    /** The columns every read selects, in the order {@link #from} reads them. */
+    /**
+     * The columns every read selects, in the order {@link #from} reads them: by position, as a name would be looked up
+     * among all the row's columns for every value. A read that asks for the member's role selects it right after them.
+     */
     static final String COLUMNS = "w.id, w.organization_id, o.name as organization_name, w.name, w.slug,"
             + " w.description, w.region, w.tenancy_model, w.status, w.archived_at, w.frozen_reason, w.frozen_at,"
             + " w.frozen_by, w.billing_mode, w.pooled_seat_limit, w.plan, w.settings, w.metadata, w.created_at,"
             + " w.updated_at, w.created_by, w.updated_by, w.provisioning_run_id, w.failure_reason, w.deleted_at,"
             + " w.purge_at, w.version, o.version as organization_version";
 
-    static WorkspaceRow from(Row r, String roleColumn) {
-        String status = r.getString("status");
-        Map<String, Object> settings = json(r, "settings").getMap();
+    private static final int ID = 0, ORGANIZATION_ID = 1, ORGANIZATION_NAME = 2, NAME = 3, SLUG = 4, DESCRIPTION = 5,
+            REGION = 6, TENANCY_MODEL = 7, STATUS = 8, ARCHIVED_AT = 9, FROZEN_REASON = 10, FROZEN_AT = 11,
+            FROZEN_BY = 12, BILLING_MODE = 13, POOLED_SEAT_LIMIT = 14, PLAN = 15, SETTINGS = 16, METADATA = 17,
+            CREATED_AT = 18, UPDATED_AT = 19, CREATED_BY = 20, UPDATED_BY = 21, PROVISIONING_RUN_ID = 22,
+            FAILURE_REASON = 23, DELETED_AT = 24, PURGE_AT = 25, VERSION = 26, ORGANIZATION_VERSION = 27,
+            MEMBER_ROLE = 28;
+
+    /** {@code withRole}: the row carries the member's role after {@link #COLUMNS} ({@code null}: none held). */
+    static WorkspaceRow from(Row r, boolean withRole) {
+        String status = r.getString(STATUS);
+        Map<String, Object> settings = json(r, SETTINGS).getMap();
         Map<String, String> metadata = new TreeMap<>();
-        json(r, "metadata").forEach(e -> metadata.put(e.getKey(), String.valueOf(e.getValue())));
-        long version = r.getLong("version");
-        String organizationId = r.getString("organization_id");
-        WorkspaceView view = new WorkspaceView("workspace", r.getString("id"), organizationId, organizationId,
-                r.getString("organization_name"), r.getString("name"), r.getString("slug"), r.getString("description"),
-                r.getString("region"), r.getString("tenancy_model"), status, WorkspaceStatus.ARCHIVED.is(status),
-                instant(r, "archived_at"), r.getString("frozen_reason"), instant(r, "frozen_at"),
-                r.getString("frozen_by"), r.getString("billing_mode"), r.getInteger("pooled_seat_limit"),
-                r.getString("plan"), WorkspaceMapper.settings(settings), metadata, instant(r, "created_at"),
-                instant(r, "updated_at"), actor(json(r, "created_by")), actor(json(r, "updated_by")),
-                r.getString("provisioning_run_id"), r.getString("failure_reason"), instant(r, "deleted_at"),
-                instant(r, "purge_at"), version);
-        Role role = roleColumn == null ? null : Role.parse(r.getString(roleColumn)).orElse(null);
-        return new WorkspaceRow(view, WorkspaceService.etag(version, r.getLong("organization_version")), role,
-                r.getString("frozen_reason"));
+        json(r, METADATA).forEach(e -> metadata.put(e.getKey(), String.valueOf(e.getValue())));
+        long version = r.getLong(VERSION);
+        String organizationId = r.getString(ORGANIZATION_ID);
+        String frozenReason = r.getString(FROZEN_REASON);
+        WorkspaceView view = new WorkspaceView("workspace", r.getString(ID), organizationId, organizationId,
+                r.getString(ORGANIZATION_NAME), r.getString(NAME), r.getString(SLUG), r.getString(DESCRIPTION),
+                r.getString(REGION), r.getString(TENANCY_MODEL), status, WorkspaceStatus.ARCHIVED.is(status),
+                instant(r, ARCHIVED_AT), frozenReason, instant(r, FROZEN_AT), r.getString(FROZEN_BY),
+                r.getString(BILLING_MODE), r.getInteger(POOLED_SEAT_LIMIT), r.getString(PLAN),
+                WorkspaceMapper.settings(settings), metadata, instant(r, CREATED_AT), instant(r, UPDATED_AT),
+                actor(json(r, CREATED_BY)), actor(json(r, UPDATED_BY)), r.getString(PROVISIONING_RUN_ID),
+                r.getString(FAILURE_REASON), instant(r, DELETED_AT), instant(r, PURGE_AT), version);
+        Role role = withRole ? Role.parse(r.getString(MEMBER_ROLE)).orElse(null) : null;
+        return new WorkspaceRow(view, WorkspaceService.etag(version, r.getLong(ORGANIZATION_VERSION)), role,
+                frozenReason);
     }
 
     public Versioned<WorkspaceView> versioned() {
@@ -86,7 +97,7 @@ public record WorkspaceRow(WorkspaceView view, String etag, Role role, String fr
         WorkspaceStatus.requireNotDeleted(view.status(), frozenReason);
     }
 
-    private static JsonObject json(Row r, String column) {
+    private static JsonObject json(Row r, int column) {
         Object value = r.getValue(column);
         if (value instanceof JsonObject object) {
             return object;
@@ -94,7 +105,7 @@ public record WorkspaceRow(WorkspaceView view, String etag, Role role, String fr
         return value == null ? new JsonObject() : new JsonObject(value.toString());
     }
 
-    private static Instant instant(Row r, String column) {
+    private static Instant instant(Row r, int column) {
         OffsetDateTime value = r.getOffsetDateTime(column);
         return value == null ? null : value.toInstant();
     }
