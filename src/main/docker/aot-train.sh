@@ -46,8 +46,8 @@ TRAINING_PEERS=${TRAINING_PEERS:-}
 # The runtime's options, less the cache it is about to write.
 RUNTIME_OPTS=$(printf '%s' "${JAVA_OPTS:-}" | sed -E 's/-XX:AOTCache=[^ ]*//g')
 if [[ -n ${JAVA_MAX_MEM_RATIO:-} ]]; then RUNTIME_OPTS="-XX:MaxRAMPercentage=$JAVA_MAX_MEM_RATIO $RUNTIME_OPTS"; fi
-# Recording keeps method profiles and class data in metaspace (seen: over 96 MB where a plain run holds 66 MB), so the
-# training run lifts the runtime's metaspace ceiling; the check at the end maps the cache with the runtime's options.
+# Recording keeps method profiles and class data in metaspace (more than a plain run's ~99 MB), so the training run
+# lifts the runtime's metaspace ceiling; the check at the end maps the cache with the runtime's options.
 RECORD_OPTS="-XX:MaxMetaspaceSize=512m"
 PG_BIN=${PG_BIN:-$(newest_pg_bin)}
 
