@@ -2,7 +2,6 @@ package dev.atrium.common.trace;
 
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
 
 import org.eclipse.microprofile.config.spi.ConfigSource;
 
@@ -29,16 +28,9 @@ public class SqlSpansDefault implements ConfigSourceFactory {
 
     @Override
     public Iterable<ConfigSource> getConfigSources(ConfigSourceContext context) {
-        return List.of(new PropertiesConfigSource(Map.of(PROPERTY, String.valueOf(exporting(context.getValue(ENDPOINT)))),
-                "atrium-sql-spans-default", ORDINAL));
-    }
-
-    static boolean exporting(ConfigValue endpoint) {
-        return endpoint != null && endpoint.getValue() != null && !endpoint.getValue().isBlank();
-    }
-
-    @Override
-    public OptionalInt getPriority() {
-        return OptionalInt.of(ORDINAL);
+        ConfigValue endpoint = context.getValue(ENDPOINT);
+        boolean exporting = TraceSampling.endpointSet(endpoint == null ? null : endpoint.getValue());
+        return List.of(new PropertiesConfigSource(Map.of(PROPERTY, String.valueOf(exporting)), "atrium-sql-spans-default",
+                ORDINAL));
     }
 }

@@ -30,8 +30,12 @@ public class TraceSampling implements Sampler {
     public TraceSampling(@ConfigProperty(name = "atrium.tracing.otlp-endpoint") Optional<String> otlpEndpoint,
             @ConfigProperty(name = "atrium.tracing.sample-ratio", defaultValue = "1.0") double ratio,
             Instance<SpanExporter> exporters) {
-        this.delegate = sampler(otlpEndpoint.filter(e -> !e.isBlank()).isPresent() || !exporters.isUnsatisfied(),
-                ratio);
+        this.delegate = sampler(endpointSet(otlpEndpoint.orElse(null)) || !exporters.isUnsatisfied(), ratio);
+    }
+
+    /** Whether {@code atrium.tracing.otlp-endpoint} names somewhere to send spans. */
+    static boolean endpointSet(String endpoint) {
+        return endpoint != null && !endpoint.isBlank();
     }
 
     /** Nothing when there is nowhere to send spans; else a caller's decision, or {@code ratio} of new traces. */
