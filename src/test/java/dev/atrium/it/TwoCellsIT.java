@@ -291,8 +291,11 @@ class TwoCellsIT {
                 .body(Map.of("name", "Gus traced")).post("/v1/workspaces").then().statusCode(201)
                 .body("status", equalTo("active"));
         List<String> steps = List.of("environments", "dataplane", "access", "activate");
+        // The server span ends after the answer is written, so it may reach the collector in a later export than
+        // the steps' spans: wait for both.
         List<OtlpCollector.Span> trace = collector.await(traceId, t -> steps.stream().allMatch(step -> t.stream()
-                .anyMatch(s -> s.name().equals("provisioning step create/" + step))), Duration.ofSeconds(15));
+                .anyMatch(s -> s.name().equals("provisioning step create/" + step)))
+                && t.stream().anyMatch(s -> s.server() && US.equals(s.region())), Duration.ofSeconds(15));
         String spans = trace.stream().map(Object::toString).collect(Collectors.joining("\n"));
         OtlpCollector.Span server = trace.stream().filter(s -> s.server() && US.equals(s.region())).findFirst()
                 .orElseThrow(() -> new AssertionError("no US server span: " + spans));
