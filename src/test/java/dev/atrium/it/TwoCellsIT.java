@@ -20,6 +20,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterAll;
@@ -258,16 +259,15 @@ class TwoCellsIT {
 
         // The spans both cells sent to the collector make one tree: the caller's span, the US cell's server span, its
         // client span calling the EU cell, and the EU cell's server span under that.
-        List<OtlpCollector.Span> trace = collector.await(traceId, t -> t.stream().anyMatch(s -> s.server()
-                && EU.equals(s.region())) && t.stream().anyMatch(s -> s.server() && US.equals(s.region())),
-                Duration.ofSeconds(15));
+        List<OtlpCollector.Span> trace = collector.await(traceId,
+                t -> t.stream().anyMatch(serverIn(EU)) && t.stream().anyMatch(serverIn(US)), Duration.ofSeconds(15));
         String spans = trace.stream().map(Object::toString).collect(Collectors.joining("\n"));
-        OtlpCollector.Span usServer = trace.stream().filter(s -> s.server() && US.equals(s.region())).findFirst()
+        OtlpCollector.Span usServer = trace.stream().filter(serverIn(US)).findFirst()
                 .orElseThrow(() -> new AssertionError("no US server span: " + spans));
         assertEquals(callerSpan, usServer.parentSpanId(), spans);
         assertEquals("GET /v1/workspaces", usServer.name(), spans);
         assertEquals(usSpan, usServer.spanId(), "the log names the request's span");
-        OtlpCollector.Span euServer = trace.stream().filter(s -> s.server() && EU.equals(s.region())).findFirst()
+        OtlpCollector.Span euServer = trace.stream().filter(serverIn(EU)).findFirst()
                 .orElseThrow(() -> new AssertionError("no EU server span: " + spans));
         assertEquals("GET /v1/workspaces", euServer.name(), spans);
         assertEquals(euSpan, euServer.spanId(), "the log names the request's span");
@@ -295,9 +295,9 @@ class TwoCellsIT {
         // the steps' spans: wait for both.
         List<OtlpCollector.Span> trace = collector.await(traceId, t -> steps.stream().allMatch(step -> t.stream()
                 .anyMatch(s -> s.name().equals("provisioning step create/" + step)))
-                && t.stream().anyMatch(s -> s.server() && US.equals(s.region())), Duration.ofSeconds(15));
+                && t.stream().anyMatch(serverIn(US)), Duration.ofSeconds(15));
         String spans = trace.stream().map(Object::toString).collect(Collectors.joining("\n"));
-        OtlpCollector.Span server = trace.stream().filter(s -> s.server() && US.equals(s.region())).findFirst()
+        OtlpCollector.Span server = trace.stream().filter(serverIn(US)).findFirst()
                 .orElseThrow(() -> new AssertionError("no US server span: " + spans));
         assertEquals("POST /v1/workspaces", server.name(), spans);
         assertEquals(callerSpan, server.parentSpanId(), spans);
@@ -306,6 +306,11 @@ class TwoCellsIT {
                     .findFirst().orElseThrow(() -> new AssertionError("no span of step " + step + ": " + spans));
             assertTrue(descends(trace, span, server.spanId()), step + " is the request's: " + spans);
         }
+    }
+
+    /** A server span a cell of {@code region} sent. */
+    static Predicate<OtlpCollector.Span> serverIn(String region) {
+        return s -> s.server() && region.equals(s.region());
     }
 
     static boolean descends(List<OtlpCollector.Span> trace, OtlpCollector.Span span, String ancestor) {
