@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.Iterator;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -22,6 +21,15 @@ final class VerifiedTokens {
     /** What a verified token stands for, the issuer and key that vouched for it, and until when. */
     record Entry(Principal principal, String issuer, String keyThumbprint, Instant until) {
     }
+
+    /** One per thread: a MessageDigest is not thread-safe, and getInstance searches the security providers. */
+    private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    });
 
     private final int maxEntries;
     private final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
@@ -66,12 +74,12 @@ final class VerifiedTokens {
         }
     }
 
+    /**
+     * The token's SHA-256 as a 32-character string (one char per byte, Latin-1, so the JVM keeps it compact). It runs on
+     * every request, so there is no text encoding: the key is never shown.
+     */
     static String hash(String token) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.US_ASCII));
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        byte[] digest = SHA_256.get().digest(token.getBytes(StandardCharsets.US_ASCII));
+        return new String(digest, StandardCharsets.ISO_8859_1);
     }
 }

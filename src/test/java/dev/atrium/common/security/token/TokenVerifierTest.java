@@ -15,6 +15,10 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import org.jose4j.jws.AlgorithmIdentifiers;
 import org.jose4j.jws.JsonWebSignature;
@@ -302,6 +306,37 @@ class TokenVerifierTest {
         assertEquals(2, cell.verifier.verifiedCount());
         cell.advance(Duration.ofSeconds(30));
         refused(token);
+    }
+
+    @Test
+    void eachRememberedTokenStandsForItsOwnCallerWhateverThreadAsks() throws Exception {
+        // The cache's key is computed on whichever thread the request runs (each keeps its own digest): tokens asked
+        // for from many threads at once must each come back as their own caller, verified once.
+        int users = 40;
+        List<String> tokens = new ArrayList<>();
+        for (int i = 0; i < users; i++) {
+            tokens.add(user("u" + i));
+        }
+        for (String token : tokens) {
+            cell.verify(token);
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<String>> seen = new ArrayList<>();
+            for (int round = 0; round < 20; round++) {
+                for (int i = 0; i < users; i++) {
+                    String token = tokens.get(i);
+                    seen.add(pool.submit(() -> cell.verify(token).id()));
+                }
+            }
+            for (int k = 0; k < seen.size(); k++) {
+                assertEquals("u" + (k % users), seen.get(k).get(10, TimeUnit.SECONDS));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(users, cell.verifier.verifiedCount());
+        assertEquals(users * 20L, cell.verifier.rememberedCount());
     }
 
     @Test
