@@ -148,6 +148,29 @@ class HttpContractTest {
         Api.management().get("/q/metrics").then().body(containsString("http_server_requests_seconds_count"));
     }
 
+    @Test
+    void refusedRequestsAreCountedUnderTheirRouteTemplateNotTheirPath() {
+        // Authentication is refused inside the REST layer; the request metric must still name the route, not the path
+        // the client sent (which would make one time series per id).
+        String orgId = "org_" + Tokens.unique("metricpath").replaceAll("[^a-z0-9]", "");
+        String path = "/v1/organizations/" + orgId + "/members";
+        double before = requestCount("/v1/organizations/{org_id}/members", "401");
+        given().get(path).then().statusCode(401).contentType("application/problem+json");
+        given().auth().oauth2("not.a.token").get(path).then().statusCode(401)
+                .contentType("application/problem+json").body("code", equalTo("unauthenticated"));
+        org.junit.jupiter.api.Assertions.assertEquals(before + 2,
+                requestCount("/v1/organizations/{org_id}/members", "401"), 0.0001);
+        Api.management().get("/q/metrics").then().body(not(containsString(orgId)));
+    }
+
+    private static double requestCount(String uri, String status) {
+        return Api.management().get("/q/metrics").asString().lines()
+                .filter(l -> l.startsWith("http_server_requests_seconds_count{") && l.contains("uri=\"" + uri + "\"")
+                        && l.contains("status=\"" + status + "\""))
+                .map(l -> l.replaceFirst(" # .*$", ""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
     private static double createdCounter() {
         String metrics = Api.management().get("/q/metrics").asString();
         // A sample line may end with an exemplar (" # {trace_id=..} value timestamp"): the value is before it.
