@@ -2,6 +2,8 @@ package dev.atrium.common.web;
 
 import java.util.function.BiConsumer;
 
+import org.jboss.resteasy.reactive.server.ServerRequestFilter;
+
 import io.quarkus.vertx.http.runtime.filters.Filters;
 import io.quarkus.vertx.http.runtime.security.HttpSecurityRecorder.DefaultAuthFailureHandler;
 import io.quarkus.vertx.http.runtime.security.QuarkusHttpUser;
@@ -20,6 +22,11 @@ import jakarta.enterprise.event.Observes;
  * With lazy authentication (quarkus.http.auth.proactive=false) the template is set anyway, by the REST layer's own
  * observability step once the request is matched. This filter, registered at the same priority as the security filter
  * and therefore run right after it, makes the same swap, so REST's filter finds nothing to do.
+ * <p>
+ * The swap holds only until the REST layer starts on the request: from then on its own security checks and exception
+ * mappers answer an authentication failure, and a handler still on the request would fail it a second time (two
+ * answers to one request). Quarkus REST removes its handler at that point; {@link #restTakesOver} removes this one,
+ * as the first step of the REST layer (a pre-matching filter).
  */
 @ApplicationScoped
 public class AuthFailureHandoff {
@@ -44,5 +51,12 @@ public class AuthFailureHandoff {
             ctx.put(QuarkusHttpUser.AUTH_FAILURE_HANDLER, FAIL_REQUEST);
         }
         ctx.next();
+    }
+
+    @ServerRequestFilter(preMatching = true)
+    public void restTakesOver(RoutingContext ctx) {
+        if (ctx.get(QuarkusHttpUser.AUTH_FAILURE_HANDLER) == FAIL_REQUEST) {
+            ctx.remove(QuarkusHttpUser.AUTH_FAILURE_HANDLER);
+        }
     }
 }
