@@ -7,8 +7,11 @@ import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.matchesPattern;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.startsWith;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
+import java.util.function.Predicate;
 
 import org.junit.jupiter.api.Test;
 
@@ -146,7 +149,7 @@ class HttpContractTest {
         String token = Tokens.user(Tokens.unique("metric"));
         double before = createdCounter();
         Api.as(token).body(Map.of()).post("/v1/workspaces").then().statusCode(202);
-        org.junit.jupiter.api.Assertions.assertEquals(before + 1, createdCounter(), 0.0001);
+        assertEquals(before + 1, createdCounter(), 0.0001);
         Api.management().get("/q/metrics").then().body(containsString("http_server_requests_seconds_count"));
     }
 
@@ -160,7 +163,7 @@ class HttpContractTest {
         given().get(path).then().statusCode(401).contentType("application/problem+json");
         given().auth().oauth2("not.a.token").get(path).then().statusCode(401)
                 .contentType("application/problem+json").body("code", equalTo("unauthenticated"));
-        org.junit.jupiter.api.Assertions.assertEquals(before + 2,
+        assertEquals(before + 2,
                 requestCount("/v1/organizations/{org_id}/members", "401"), 0.0001);
         Api.management().get("/q/metrics").then().body(not(containsString(orgId)));
     }
@@ -173,23 +176,24 @@ class HttpContractTest {
         Api.as(Tokens.user(Tokens.unique("u"))).header(AuthFailureHandlerProbe.HEADER, probe).get("/v1/me").then()
                 .statusCode(200);
         String handler = AuthFailureHandlerProbe.seen(probe);
-        org.junit.jupiter.api.Assertions.assertTrue(
+        assertTrue(
                 handler != null && handler.startsWith(AuthFailureHandoff.class.getName() + "$$Lambda"),
                 "the request's auth failure handler: " + handler);
     }
 
     private static double requestCount(String uri, String status) {
-        return Api.management().get("/q/metrics").asString().lines()
-                .filter(l -> l.startsWith("http_server_requests_seconds_count{") && l.contains("uri=\"" + uri + "\"")
-                        && l.contains("status=\"" + status + "\""))
-                .map(l -> l.replaceFirst(" # .*$", ""))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        return metricSum(l -> l.startsWith("http_server_requests_seconds_count{") && l.contains("uri=\"" + uri + "\"")
+                && l.contains("status=\"" + status + "\""));
     }
 
     private static double createdCounter() {
-        String metrics = Api.management().get("/q/metrics").asString();
+        return metricSum(l -> l.startsWith("atrium_workspaces_created_total"));
+    }
+
+    /** The sum of the values of the scraped sample lines that match. */
+    private static double metricSum(Predicate<String> line) {
         // A sample line may end with an exemplar (" # {trace_id=..} value timestamp"): the value is before it.
-        return metrics.lines().filter(l -> l.startsWith("atrium_workspaces_created_total"))
+        return Api.management().get("/q/metrics").asString().lines().filter(line)
                 .map(l -> l.replaceFirst(" # .*$", ""))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }

@@ -8,8 +8,8 @@ import io.quarkus.vertx.http.runtime.filters.Filters;
 import io.quarkus.vertx.http.runtime.security.HttpSecurityRecorder.DefaultAuthFailureHandler;
 import io.quarkus.vertx.http.runtime.security.QuarkusHttpUser;
 import io.vertx.ext.web.RoutingContext;
-import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
 
 /**
  * Hands an authentication failure that happens outside the REST layer to the REST layer's exception mappers, as
@@ -26,9 +26,10 @@ import jakarta.enterprise.event.Observes;
  * The swap holds only until the REST layer starts on the request: from then on its own security checks and exception
  * mappers answer an authentication failure, and a handler still on the request would fail it a second time (two
  * answers to one request). Quarkus REST removes its handler at that point; {@link #restTakesOver} removes this one,
- * as the first step of the REST layer (a pre-matching filter).
+ * as the first step of the REST layer (a pre-matching filter). A singleton: the filter runs on every request, and a
+ * normal-scoped bean would be called through a client proxy that looks its instance up each time.
  */
-@ApplicationScoped
+@Singleton
 public class AuthFailureHandoff {
 
     /** The HTTP security filter's priority (FilterBuildItem.AUTHENTICATION); runtime filters go after build-time ones. */
