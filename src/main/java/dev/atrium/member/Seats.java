@@ -83,14 +83,16 @@ public class Seats {
         int allowed = includesThisJoin ? maxJoinedWorkspaces + 1 : maxJoinedWorkspaces;
         return Panache.getSession().chain(s -> Rows.count(s.createNativeQuery(
                 "select pg_advisory_xact_lock(hashtextextended(:u, 7))").setParameter("u", userId))
-                // Counting stops at the limit: the answer only needs "at the limit or not", whatever a user owns.
-                // A membership knows whether its workspace is live (V10), so this reads the user's memberships
-                // alone: the cost follows the limit, never the size of the cell.
-                .chain(() -> Rows.count(s.createNativeQuery("select 1 from workspace_members"
-                        + " where user_id = :u and workspace_live limit :max")
-                        .setParameter("u", userId).setParameter("max", allowed))))
-                .map(joined -> {
-                    if (joined >= allowed) {
+                // Whether the user is at the limit: the row at position `allowed` of their live memberships exists.
+                // PostgreSQL walks at most that many entries of the index and answers one row or none, so neither
+                // the cost nor what crosses the wire follows what a user owns, nor the size of the cell. A membership
+                // knows whether its workspace is live (V10), so this reads the user's memberships alone.
+                .chain(() -> allowed <= 0 ? Uni.createFrom().item(1)
+                        : Rows.count(s.createNativeQuery("select 1 from workspace_members"
+                                + " where user_id = :u and workspace_live offset :before limit 1")
+                                .setParameter("u", userId).setParameter("before", allowed - 1))))
+                .map(atLimit -> {
+                    if (atLimit > 0) {
                         throw new ApiException(403, "limit_exceeded", "The user already belongs to "
                                 + maxJoinedWorkspaces + " workspaces, the most one user may join.");
                     }
