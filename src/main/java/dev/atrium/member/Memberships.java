@@ -44,12 +44,6 @@ public class Memberships implements MembershipDirectory {
         return of(workspaceId, userId).map(m -> m == null ? null : Role.parse(m.role).orElse(null));
     }
 
-    /** The workspace's owner (every workspace has exactly one). */
-    public Uni<WorkspaceMember> owner(String workspaceId) {
-        return WorkspaceMember.<WorkspaceMember>find("workspaceId = ?1 and role = ?2", workspaceId, Role.OWNER.wire())
-                .firstResult();
-    }
-
     /**
      * Makes {@code joiner} a member with {@code role}, recording {@code member.added} by {@code actor}, in the
      * caller's transaction (after the workspace row). Answers the new member's view.

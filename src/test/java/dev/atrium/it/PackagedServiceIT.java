@@ -231,11 +231,9 @@ class PackagedServiceIT {
         assertTrue(least <= 16, "statements of a waited create without a dataplane: " + least);
     }
 
+    /** Statements the service's PostgreSQL client completed so far. */
     private static double statements() {
-        String scrape = given().baseUri("http://localhost").port(PackagedServiceResource.MANAGEMENT_PORT)
-                .get("/q/metrics").then().statusCode(200).extract().asString();
-        return scrape.lines().filter(l -> l.startsWith("postgresql_completed_total{"))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf("} ") + 2).split(" ")[0])).sum();
+        return scrapedSum("postgresql_completed_total");
     }
 
     /** The compatibility creates always wait: without a dataplane they too answer a workspace provisioned at once. */
@@ -314,9 +312,16 @@ class PackagedServiceIT {
 
     /** The value of {@code name} for create runs with {@code labels} on the management port's scrape; 0 before any. */
     private static double metric(String name, String... labels) {
+        String[] all = java.util.Arrays.copyOf(labels, labels.length + 1);
+        all[labels.length] = "kind=\"create\"";
+        return scrapedSum(name, all);
+    }
+
+    /** The sum of {@code name}'s series that carry every one of {@code labels}, on the management port's scrape. */
+    private static double scrapedSum(String name, String... labels) {
         String scrape = given().baseUri("http://localhost").port(PackagedServiceResource.MANAGEMENT_PORT)
                 .get("/q/metrics").then().statusCode(200).extract().asString();
-        return scrape.lines().filter(l -> l.startsWith(name + "{") && l.contains("kind=\"create\""))
+        return scrape.lines().filter(l -> l.startsWith(name + "{"))
                 .filter(l -> java.util.Arrays.stream(labels).allMatch(l::contains))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf("} ") + 2).split(" ")[0])).sum();
     }
