@@ -219,8 +219,7 @@ public class SagaEngine {
                         .replaceWithVoid();
             });
         }
-        return work.chain(() -> recordDone(run.id, positions, statuses, started))
-                .chain(() -> finish(run.id, RunStatus.SUCCEEDED, null, started))
+        return work.chain(() -> recordDone(run.id, positions, statuses, started, true))
                 .invoke(() -> Tx.afterCommit(() -> {
                     runs(run.kind, "started").increment();
                     timings.forEach(Runnable::run);
@@ -416,8 +415,7 @@ public class SagaEngine {
                             .replaceWithVoid();
                 });
             }
-            work = work.chain(() -> recordDone(run.id, positions, statuses, started));
-            return lastOfRun ? work.chain(() -> finish(run.id, RunStatus.SUCCEEDED, null)) : work;
+            return work.chain(() -> recordDone(run.id, positions, statuses, started, lastOfRun));
         }).map(v -> {
             timings.forEach(Runnable::run);
             if (lastOfRun) {
@@ -479,18 +477,33 @@ public class SagaEngine {
                 });
     }
 
-    /** Records steps done in one attempt each (statuses succeeded or skipped), in one statement. */
-    private Uni<Void> recordDone(String runId, List<Integer> positions, List<String> statuses, Instant started) {
-        return Panache.getSession().chain(s -> s.createNativeQuery("""
-                update provisioning_steps p
-                   set status = d.status, attempts = p.attempts + 1, started_at = :started, finished_at = :finished,
-                       last_error = null
-                  from unnest(cast(:positions as int[]), cast(:statuses as text[])) as d(position, status)
-                 where p.run_id = :run and p.position = d.position""")
-                .setParameter("positions", positions.toArray(Integer[]::new))
-                .setParameter("statuses", statuses.toArray(String[]::new)).setParameter("started", started)
-                .setParameter("finished", Clock.now()).setParameter("run", runId).executeUpdate())
-                .replaceWithVoid();
+    private static final String STEPS_DONE = """
+            update provisioning_steps p
+               set status = d.status, attempts = p.attempts + 1, started_at = :started, finished_at = :finished,
+                   last_error = null
+              from unnest(cast(:positions as int[]), cast(:statuses as text[])) as d(position, status)
+             where p.run_id = :run and p.position = d.position""";
+
+    /**
+     * Records steps done in one attempt each (statuses succeeded or skipped) and, when they were the run's last, ends
+     * the run as succeeded ({@link #finish}, noting {@code started} as its start unless a claim noted one): one
+     * statement either way, a round trip less on every run that ends with local steps, an inline create's among them.
+     */
+    private Uni<Void> recordDone(String runId, List<Integer> positions, List<String> statuses, Instant started,
+            boolean endsRun) {
+        Instant finished = Clock.now();
+        return Panache.getSession().chain(s -> {
+            var query = endsRun
+                    ? s.createNativeQuery("with done as (" + STEPS_DONE + "), " + ENDED
+                            + " select cast(pg_notify(:channel, id) as text) from ended")
+                            .setParameter("status", RunStatus.SUCCEEDED.wire()).setParameter("error", null)
+                            .setParameter("channel", RunWaiters.CHANNEL)
+                    : s.createNativeQuery(STEPS_DONE);
+            query.setParameter("positions", positions.toArray(Integer[]::new))
+                    .setParameter("statuses", statuses.toArray(String[]::new)).setParameter("started", started)
+                    .setParameter("finished", finished).setParameter("run", runId);
+            return endsRun ? Rows.count(query) : query.executeUpdate();
+        }).replaceWithVoid();
     }
 
     private Uni<Void> record(String runId, int position, StepStatus status, int attempts, Instant started,
@@ -614,18 +627,21 @@ public class SagaEngine {
         return finish(runId, status, error, Clock.now());
     }
 
+    /** The run's end ({@code :status}, {@code :error} at {@code :finished}), as a CTE answering the run's id. */
+    private static final String ENDED = """
+            ended as (
+                update provisioning_runs set status = :status, error = :error, finished_at = :finished,
+                       started_at = coalesce(started_at, :started), updated_at = :finished, lease_owner = null,
+                       lease_until = null
+                 where id = :run returning id)""";
+
     /** Ends the run, noting {@code started} as its start unless a claim noted one. */
     private Uni<Void> finish(String runId, RunStatus status, String error, Instant started) {
-        return Panache.getSession().chain(s -> Rows.count(s.createNativeQuery("""
-                with ended as (
-                    update provisioning_runs set status = :status, error = :error, finished_at = :now,
-                           started_at = coalesce(started_at, :started), updated_at = :now, lease_owner = null,
-                           lease_until = null
-                     where id = :id returning id)
-                select cast(pg_notify(:channel, id) as text) from ended""")
-                .setParameter("status", status.wire()).setParameter("error", error).setParameter("now", Clock.now())
+        return Panache.getSession().chain(s -> Rows.count(s.createNativeQuery(
+                "with " + ENDED + " select cast(pg_notify(:channel, id) as text) from ended")
+                .setParameter("status", status.wire()).setParameter("error", error).setParameter("finished", Clock.now())
                 .setParameter("started", started)
-                .setParameter("id", runId).setParameter("channel", RunWaiters.CHANNEL)))
+                .setParameter("run", runId).setParameter("channel", RunWaiters.CHANNEL)))
                 .replaceWithVoid();
     }
 
