@@ -3,15 +3,15 @@ package dev.atrium.organization;
 import java.util.ArrayList;
 import java.util.List;
 
+import dev.atrium.common.db.PointReads;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 
 /**
  * The organization domain's list reads, one statement each; one row more than {@code limit} tells a next page
- * exists. Run in the caller's session.
+ * exists. Run in the caller's session, but for the caller's organizations: a {@link PointReads point read}.
  */
 @ApplicationScoped
 public class OrganizationQueries {
@@ -23,15 +23,15 @@ public class OrganizationQueries {
     private static final String MEMBERSHIPS = "select o.id, o.name, m.role, o.personal from organization_members m"
             + " join organizations o on o.id = m.organization_id where m.user_id = $1 order by o.id";
 
-    private final Pool pool;
+    private final PointReads pointReads;
 
-    public OrganizationQueries(Pool pool) {
-        this.pool = pool;
+    public OrganizationQueries(PointReads pointReads) {
+        this.pointReads = pointReads;
     }
 
-    /** Every organization {@code userId} belongs to, by id: one statement on the pool, no session needed. */
+    /** Every organization {@code userId} belongs to, by id: one {@link PointReads point read}, no session needed. */
     public Uni<List<Membership>> membershipsOf(String userId) {
-        return pool.preparedQuery(MEMBERSHIPS).execute(Tuple.of(userId)).map(rows -> {
+        return pointReads.execute(MEMBERSHIPS, Tuple.of(userId)).map(rows -> {
             List<Membership> out = new ArrayList<>(rows.size());
             for (Row r : rows) {
                 out.add(new Membership(r.getString(0), r.getString(1), r.getString(2), r.getBoolean(3)));

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.atrium.common.db.PointReads;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -12,8 +13,9 @@ import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.inject.Singleton;
 
 /**
- * The workspace domain's hot reads and lists: one prepared statement each on the connection pool, mapped straight
- * to views (no entity is loaded where nothing is written), with what authorization needs in the same row.
+ * The workspace domain's hot reads and lists: one prepared statement each, mapped straight to views (no entity is
+ * loaded where nothing is written), with what authorization needs in the same row; a workspace by id is a
+ * {@link PointReads point read}, the lists run on the connection pool.
  */
 // A singleton: on every request's path, called directly rather than through a client proxy.
 @Singleton
@@ -25,9 +27,11 @@ public class WorkspaceQueries {
             + " where w.id = $1";
 
     private final Pool pool;
+    private final PointReads pointReads;
 
-    public WorkspaceQueries(Pool pool) {
+    public WorkspaceQueries(Pool pool, PointReads pointReads) {
         this.pool = pool;
+        this.pointReads = pointReads;
     }
 
     /**
@@ -35,7 +39,7 @@ public class WorkspaceQueries {
      * asked for, or none held); {@code null} when this cell has no such workspace.
      */
     public Uni<WorkspaceRow> read(String id, String memberUserId) {
-        return pool.preparedQuery(READ).execute(Tuple.of(id, memberUserId))
+        return pointReads.execute(READ, Tuple.of(id, memberUserId))
                 .map(rows -> rows.size() == 0 ? null : WorkspaceRow.from(rows.iterator().next(), true));
     }
 

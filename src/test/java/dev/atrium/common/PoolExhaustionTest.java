@@ -13,9 +13,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import dev.atrium.apikey.ApiKeyFormat;
+import dev.atrium.common.db.BoundedPool;
 import dev.atrium.common.db.PoolBounds;
 import dev.atrium.common.id.Ids;
 import dev.atrium.support.Api;
@@ -45,7 +47,10 @@ class PoolExhaustionTest {
     PoolBounds bounds;
 
     @ConfigProperty(name = "quarkus.datasource.reactive.max-size")
-    int poolSize;
+    int configuredConnections;
+
+    /** The pool's own connections: those configured, less the point reads' (BoundedPool). */
+    private int poolSize;
 
     /** Connections the test holds; guarded by itself. */
     private final List<SqlConnection> held = new ArrayList<>();
@@ -53,6 +58,12 @@ class PoolExhaustionTest {
     private final AtomicInteger holdsPending = new AtomicInteger();
     private final AtomicInteger waitersSettled = new AtomicInteger();
     private int waiters;
+
+    @BeforeEach
+    void sizeThePool() {
+        poolSize = configuredConnections
+                - BoundedPool.pointReadConnections(configuredConnections, bounds.pointReadConnections());
+    }
 
     @AfterEach
     void releaseEverything() throws InterruptedException {

@@ -2,9 +2,15 @@ package dev.atrium.common.db;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.reactive.pg.client.PgPoolCreator;
+import java.util.ArrayList;
+
+import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgPool;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnectOptions;
+import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 
 /**
@@ -13,7 +19,8 @@ import jakarta.inject.Singleton;
  * request until a connection frees up, with no limit on time or number; bounded, the excess fails fast and is answered
  * 503 {@code service_unavailable} with {@code Retry-After} (see {@code ProblemMapper}), so callers and load
  * balancers can back off or go elsewhere. Hibernate Reactive and the direct pool users share this one pool; the bounds
- * apply to API requests only (see {@link WaitBoundedPool}).
+ * apply to API requests only (see {@link WaitBoundedPool}). A few of the configured connections are set apart, with
+ * the same settings, for the {@link PointReads}: the instance holds {@code max-size} connections in all.
  */
 @Singleton
 public class BoundedPool implements PgPoolCreator {
@@ -21,6 +28,7 @@ public class BoundedPool implements PgPoolCreator {
     private final PoolBounds bounds;
     private final MeterRegistry metrics;
     private volatile WaitBoundedPool created;
+    private volatile SqlClient pointReads;
 
     public BoundedPool(PoolBounds bounds, MeterRegistry metrics) {
         this.bounds = bounds;
@@ -30,10 +38,42 @@ public class BoundedPool implements PgPoolCreator {
     @Override
     public Pool create(Input input) {
         // Vert.x's own wait queue and timeout stay unbounded and unused: WaitBoundedPool bounds both (see there why).
-        PoolOptions options = input.poolOptions();
+        int configured = input.poolOptions().getMaxSize();
+        int forPointReads = pointReadConnections(configured, bounds.pointReadConnections());
+        PoolOptions options = new PoolOptions(input.poolOptions()).setMaxSize(Math.max(1, configured - forPointReads));
         created = new WaitBoundedPool(input.vertx(), PgPool.pool(input.vertx(), input.pgConnectOptionsList(), options),
                 options.getMaxSize(), bounds.acquireTimeout().toMillis(), bounds.maxWaiting(), metrics);
+        // Pipelined (PgBuilder.client): a statement goes out on one of these connections as soon as it is sent,
+        // behind those already in flight, with no connection taken and given back for it.
+        pointReads = PgBuilder.client().with(new PoolOptions().setMaxSize(forPointReads))
+                .connectingTo(new ArrayList<SqlConnectOptions>(input.pgConnectOptionsList())).using(input.vertx())
+                .build();
         return created;
+    }
+
+    /**
+     * How many of a pool of {@code poolSize} connections carry the point reads: {@code wanted}, at most a quarter of
+     * the pool, at least one (a pool of one connection then gets one more).
+     */
+    public static int pointReadConnections(int poolSize, int wanted) {
+        return Math.max(1, Math.min(wanted, poolSize / 4));
+    }
+
+    /** The point reads' client: the pool's connection settings, its own connections (see {@link PointReads}). */
+    SqlClient pointReads() {
+        SqlClient client = pointReads;
+        if (client == null) {
+            throw new IllegalStateException("the reactive pool is not created yet");
+        }
+        return client;
+    }
+
+    @PreDestroy
+    void close() {
+        SqlClient client = pointReads;
+        if (client != null) {
+            client.close();
+        }
     }
 
     /**
