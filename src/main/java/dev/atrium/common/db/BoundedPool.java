@@ -1,9 +1,9 @@
 package dev.atrium.common.db;
 
-import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.reactive.pg.client.PgPoolCreator;
 import java.util.ArrayList;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.reactive.pg.client.PgPoolCreator;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgPool;
 import io.vertx.sqlclient.Pool;
