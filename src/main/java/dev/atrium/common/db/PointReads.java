@@ -39,9 +39,7 @@ public class PointReads {
         this.bounded = bounded;
         this.pool = pool;
         this.maxInFlight = bounds.maxWaiting();
-        this.refused = Counter.builder("atrium.db.pool.refused")
-                .description("API requests refused a database connection (line full or wait too long): 503")
-                .register(metrics);
+        this.refused = WaitBoundedPool.refusals(metrics);
         Gauge.builder("atrium.db.point-reads.in-flight", inFlight, AtomicInteger::get)
                 .description("Point reads sent and not answered yet").register(metrics);
     }

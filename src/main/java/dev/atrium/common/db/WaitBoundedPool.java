@@ -73,11 +73,16 @@ final class WaitBoundedPool implements PgPool {
         this.maxWaiting = maxWaiting;
         this.apiWaits = waits(metrics, "api");
         this.backgroundWaits = waits(metrics, "background");
-        this.refused = Counter.builder("atrium.db.pool.refused")
-                .description("API requests refused a database connection (line full or wait too long): 503")
-                .register(metrics);
+        this.refused = refusals(metrics);
         Gauge.builder("atrium.db.pool.waiting", this, WaitBoundedPool::waitingNow)
                 .description("Acquisitions waiting in line for a database connection").register(metrics);
+    }
+
+    /** {@code atrium.db.pool.refused}: shared by this line and the {@link PointReads}' bound. */
+    static Counter refusals(MeterRegistry metrics) {
+        return Counter.builder("atrium.db.pool.refused")
+                .description("API requests refused a database connection (line full or wait too long): 503")
+                .register(metrics);
     }
 
     private static Timer waits(MeterRegistry metrics, String request) {
