@@ -219,7 +219,7 @@ public class SagaEngine {
                         .replaceWithVoid();
             });
         }
-        return work.chain(() -> recordDone(run.id, positions, statuses, started, true))
+        return work.chain(() -> recordDone(run.id, positions, statuses, started, RunEnd.UNSEEN))
                 .invoke(() -> Tx.afterCommit(() -> {
                     runs(run.kind, "started").increment();
                     timings.forEach(Runnable::run);
@@ -415,7 +415,8 @@ public class SagaEngine {
                             .replaceWithVoid();
                 });
             }
-            return work.chain(() -> recordDone(run.id, positions, statuses, started, lastOfRun));
+            return work.chain(() -> recordDone(run.id, positions, statuses, started,
+                    lastOfRun ? RunEnd.SEEN : RunEnd.NONE));
         }).map(v -> {
             timings.forEach(Runnable::run);
             if (lastOfRun) {
@@ -484,25 +485,44 @@ public class SagaEngine {
               from unnest(cast(:positions as int[]), cast(:statuses as text[])) as d(position, status)
              where p.run_id = :run and p.position = d.position""";
 
+    /** Whether recording steps done ends their run, and whether anyone could be waiting for that end. */
+    private enum RunEnd {
+        /** The steps are not the run's last. */
+        NONE,
+        /** The run ends; other transactions have seen it, so its end notifies every instance's waiters. */
+        SEEN,
+        /**
+         * The run ends in the transaction that created it ({@link #runInline}): no other transaction has seen it, so
+         * no one waits for it and it sends no notification. A transaction that notifies takes PostgreSQL's notify
+         * queue lock for its commit, one such commit at a time in the whole cluster.
+         */
+        UNSEEN
+    }
+
     /**
      * Records steps done in one attempt each (statuses succeeded or skipped) and, when they were the run's last, ends
      * the run as succeeded ({@link #finish}, noting {@code started} as its start unless a claim noted one): one
      * statement either way, a round trip less on every run that ends with local steps, an inline create's among them.
      */
     private Uni<Void> recordDone(String runId, List<Integer> positions, List<String> statuses, Instant started,
-            boolean endsRun) {
+            RunEnd end) {
         Instant finished = Clock.now();
         return Panache.getSession().chain(s -> {
-            var query = endsRun
-                    ? s.createNativeQuery("with done as (" + STEPS_DONE + "), " + ENDED
-                            + " select cast(pg_notify(:channel, id) as text) from ended")
-                            .setParameter("status", RunStatus.SUCCEEDED.wire()).setParameter("error", null)
-                            .setParameter("channel", RunWaiters.CHANNEL)
-                    : s.createNativeQuery(STEPS_DONE);
+            var query = switch (end) {
+                case NONE -> s.createNativeQuery(STEPS_DONE);
+                case SEEN -> s.createNativeQuery("with done as (" + STEPS_DONE + "), " + ENDED
+                        + " select cast(pg_notify(:channel, id) as text) from ended")
+                        .setParameter("channel", RunWaiters.CHANNEL);
+                case UNSEEN -> s.createNativeQuery("with done as (" + STEPS_DONE + "), " + ENDED
+                        + " select id from ended");
+            };
+            if (end != RunEnd.NONE) {
+                query.setParameter("status", RunStatus.SUCCEEDED.wire()).setParameter("error", null);
+            }
             query.setParameter("positions", positions.toArray(Integer[]::new))
                     .setParameter("statuses", statuses.toArray(String[]::new)).setParameter("started", started)
                     .setParameter("finished", finished).setParameter("run", runId);
-            return endsRun ? Rows.count(query) : query.executeUpdate();
+            return end == RunEnd.NONE ? query.executeUpdate() : Rows.count(query);
         }).replaceWithVoid();
     }
 

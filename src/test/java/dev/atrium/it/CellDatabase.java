@@ -127,6 +127,11 @@ public final class CellDatabase implements AutoCloseable {
         }
     }
 
+    /** A connection of its own as the owner, for what needs one held open (a {@code LISTEN}). */
+    public Connection connect() throws SQLException {
+        return DriverManager.getConnection(jdbcUrl(), USER, password());
+    }
+
     /** Runs one statement as {@code user}; a refusal comes back as the exception. */
     public void executeAs(String user, String sql) throws SQLException {
         try (Connection c = DriverManager.getConnection(jdbcUrl(), user, password())) {

@@ -10,8 +10,11 @@ import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -23,6 +26,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 
 import dev.atrium.support.Api;
 import dev.atrium.support.Tokens;
@@ -123,10 +128,19 @@ class PackagedServiceIT {
     /**
      * Without a dataplane every step of a create works inside the database: a waited create runs its provisioning
      * in its own transaction and answers the active workspace at once. Every row the create and its run leave
-     * behind was last written by one and the same transaction (their {@code xmin}, the events' {@code txid}).
+     * behind was last written by one and the same transaction (their {@code xmin}, the events' {@code txid}). No
+     * other transaction saw that run before it ended, so no one can be waiting for it and its end notifies no instance
+     * (a notifying commit takes PostgreSQL's notify queue lock, one at a time); a run of its own transactions does.
      */
     @Test
-    void aWaitedCreateWithoutADataplaneIsProvisionedInItsOwnTransaction() {
+    void aWaitedCreateWithoutADataplaneIsProvisionedInItsOwnTransaction() throws SQLException {
+        try (Connection listener = database.connect()) {
+            listener.createStatement().execute("LISTEN atrium_run_finished");
+            aWaitedCreateIsProvisionedInItsOwnTransaction(listener);
+        }
+    }
+
+    private void aWaitedCreateIsProvisionedInItsOwnTransaction(Connection listener) throws SQLException {
         String sub = Tokens.unique("ida");
         String token = TrustedKey.user(sub);
         Api.as(token).body(Map.of("name", "Inline")).post("/v1/organizations").then().statusCode(201);
@@ -205,6 +219,26 @@ class PackagedServiceIT {
         }
         Api.as(token).get("/v1/workspaces/" + later).then().statusCode(200).body("status", equalTo("active"));
         assertTrue(writersOf(later) > 1, "a create answered 202 runs its provisioning in transactions of its own");
+        Set<String> notified = finishedRuns(listener, unwaited.jsonPath().getString("provisioning_run_id"));
+        assertTrue(notified.contains(unwaited.jsonPath().getString("provisioning_run_id")), notified::toString);
+        assertFalse(notified.contains(run), "the inline run's end was notified: " + notified);
+    }
+
+    /**
+     * The run ids {@code listener} was notified of as finished, waiting up to 10 s for {@code expected} among them. A
+     * statement first: the server delivers what was notified before it answers one.
+     */
+    private static Set<String> finishedRuns(Connection listener, String expected) throws SQLException {
+        Set<String> ids = new HashSet<>();
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (!ids.contains(expected) && System.currentTimeMillis() < deadline) {
+            listener.createStatement().execute("select 1");
+            PGNotification[] got = listener.unwrap(PGConnection.class).getNotifications(200);
+            for (PGNotification n : got == null ? new PGNotification[0] : got) {
+                ids.add(n.getParameter());
+            }
+        }
+        return ids;
     }
 
     /**
