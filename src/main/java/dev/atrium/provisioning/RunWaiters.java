@@ -26,10 +26,10 @@ import jakarta.enterprise.event.Observes;
 
 /**
  * Requests waiting for a provisioning run to finish ({@code Prefer: wait}) cost no queries while they wait. A run's
- * last transaction sends {@code NOTIFY atrium_run_finished} with the run id; each instance listens on one connection
- * of its own and wakes the requests waiting for that run, whichever instance drove it. The engine also wakes local
- * waiters directly after that commit. While the listening connection is being re-established, waiters fall back to
- * reading the run's status once a second.
+ * last transaction sends {@code NOTIFY atrium_run_finished} with the run id (unless it also created the run: then
+ * no one else has seen the run); each instance listens on one connection of its own and wakes the requests waiting
+ * for that run, whichever instance drove it. The engine also wakes local waiters directly after that commit. While
+ * the listening connection is being re-established, waiters fall back to reading the run's status once a second.
  */
 @ApplicationScoped
 public class RunWaiters {
