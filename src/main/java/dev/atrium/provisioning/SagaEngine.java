@@ -510,8 +510,7 @@ public class SagaEngine {
         return Panache.getSession().chain(s -> {
             var query = switch (end) {
                 case NONE -> s.createNativeQuery(STEPS_DONE);
-                case SEEN -> s.createNativeQuery("with done as (" + STEPS_DONE + "), " + ENDED
-                        + " select cast(pg_notify(:channel, id) as text) from ended")
+                case SEEN -> s.createNativeQuery("with done as (" + STEPS_DONE + "), " + ENDED + NOTIFY_ENDED)
                         .setParameter("channel", RunWaiters.CHANNEL);
                 case UNSEEN -> s.createNativeQuery("with done as (" + STEPS_DONE + "), " + ENDED
                         + " select id from ended");
@@ -522,7 +521,7 @@ public class SagaEngine {
             query.setParameter("positions", positions.toArray(Integer[]::new))
                     .setParameter("statuses", statuses.toArray(String[]::new)).setParameter("started", started)
                     .setParameter("finished", finished).setParameter("run", runId);
-            return end == RunEnd.NONE ? query.executeUpdate() : Rows.count(query);
+            return Rows.count(query);
         }).replaceWithVoid();
     }
 
@@ -655,10 +654,13 @@ public class SagaEngine {
                        lease_until = null
                  where id = :run returning id)""";
 
+    /** Tells every instance's waiters that the run {@link #ENDED} ended. */
+    private static final String NOTIFY_ENDED = " select cast(pg_notify(:channel, id) as text) from ended";
+
     /** Ends the run, noting {@code started} as its start unless a claim noted one. */
     private Uni<Void> finish(String runId, RunStatus status, String error, Instant started) {
         return Panache.getSession().chain(s -> Rows.count(s.createNativeQuery(
-                "with " + ENDED + " select cast(pg_notify(:channel, id) as text) from ended")
+                "with " + ENDED + NOTIFY_ENDED)
                 .setParameter("status", status.wire()).setParameter("error", error).setParameter("finished", Clock.now())
                 .setParameter("started", started)
                 .setParameter("run", runId).setParameter("channel", RunWaiters.CHANNEL)))
