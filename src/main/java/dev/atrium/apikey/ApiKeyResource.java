@@ -75,7 +75,8 @@ public class ApiKeyResource {
                     + " `/v1/workspaces/{workspace_id}/**` only.")
     @APIResponse(responseCode = "201", description = "Created; `secret` is never shown again",
             content = @Content(schema = @Schema(implementation = ApiKeySecretView.class)),
-            headers = @Header(name = "Location"))
+            headers = @Header(name = "Location",
+                    description = "The key: `/v1/workspaces/{workspace_id}/api-keys/{id}`"))
     public Uni<Response> create(@PathParam("workspace_id") String workspaceId, CreateApiKeyRequest body,
             @HeaderParam(Idempotency.HEADER) String idempotencyKey) {
         return keys.create(callers.current(), workspaceId, body, idempotencyKey,

@@ -50,8 +50,8 @@ public class EventFeedResource {
                     + "sent on every page, empty ones included; no committed event is skipped or repeated.")
     @APIResponse(responseCode = "200", description = "A page of events, oldest first; `Link` names the next page",
             content = @Content(schema = @Schema(type = SchemaType.ARRAY, implementation = EventView.class)),
-            headers = @Header(name = "Link"))
-    @APIResponse(responseCode = "410", description = "The cursor is older than the retention window (`cursor_expired`)",
+            headers = @Header(name = "Link", description = "The next page: `<...>; rel=\"next\"`"))
+    @APIResponse(responseCode = "410", description = "The cursor is older than the retention window",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(ref = "Problem")))
     public Uni<Response> list(
             @Parameter(description = "Cursor from the previous page's `Link`; without it, the oldest retained event")

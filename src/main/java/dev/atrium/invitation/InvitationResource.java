@@ -66,8 +66,10 @@ public class InvitationResource {
     @Operation(operationId = "inviteMember", summary = "Invite someone by email; the token is shown only in this answer")
     @APIResponse(responseCode = "201", description = "Invited; `Location` and the `RateLimit-*` headers",
             content = @Content(schema = @Schema(implementation = CreatedInvitationView.class)),
-            headers = { @Header(name = "Location"), @Header(name = "RateLimit-Limit"),
-                    @Header(name = "RateLimit-Remaining"), @Header(name = "RateLimit-Reset") })
+            headers = { @Header(name = "Location", description = "The invitation"),
+                    @Header(name = "RateLimit-Limit", description = "Invitations the workspace may send an hour"),
+                    @Header(name = "RateLimit-Remaining", description = "Invitations left this hour"),
+                    @Header(name = "RateLimit-Reset", description = "Seconds until the hourly budget starts over") })
     @APIResponse(responseCode = "429", description = "The workspace's hourly invitation budget is spent; `Retry-After`")
     public Uni<Response> invite(@PathParam("workspace_id") String workspaceId, InviteRequest body,
             @HeaderParam(Idempotency.HEADER) String idempotencyKey) {

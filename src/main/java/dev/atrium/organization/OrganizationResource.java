@@ -89,9 +89,9 @@ public class OrganizationResource {
     @Operation(operationId = "getOrganization", summary = "Read an organization")
     @APIResponse(responseCode = "200", description = "The organization, with `ETag`",
             content = @Content(schema = @Schema(implementation = OrganizationView.class)),
-            headers = @Header(name = "ETag", required = true))
+            headers = @Header(name = "ETag", description = "The version read", required = true))
     @APIResponse(responseCode = "304", description = "`If-None-Match` matched",
-            headers = @Header(name = "ETag", required = true))
+            headers = @Header(name = "ETag", description = "The version read", required = true))
     public Uni<Response> get(@PathParam("org_id") String id, @HeaderParam("If-None-Match") String ifNoneMatch) {
         return organizations.get(callers.current(), id).map(view -> {
             String etag = etags.of(view);
@@ -134,7 +134,7 @@ public class OrganizationResource {
     @APIResponse(responseCode = "200", description = "The membership, with its `ETag` (send it as `If-Match` to "
             + "change or remove the membership only as read)",
             content = @Content(schema = @Schema(implementation = OrganizationMemberView.class)),
-            headers = @Header(name = "ETag", required = true))
+            headers = @Header(name = "ETag", description = "The version read", required = true))
     @ProblemCodes({ "invalid_role_transition", "precondition_failed" })
     public Uni<Response> putMember(@PathParam("org_id") String id, @PathParam("user_id") String userId,
             PutOrganizationMemberRequest body, @HeaderParam("If-Match") String ifMatch) {

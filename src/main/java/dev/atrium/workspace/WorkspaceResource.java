@@ -90,13 +90,16 @@ public class WorkspaceResource {
     @Operation(operationId = "createWorkspace", summary = "Create a workspace and start provisioning it")
     @APIResponse(responseCode = "202", description = "Provisioning started; `Location`, `Link: rel=monitor`, `Retry-After`",
             content = @Content(schema = @Schema(implementation = WorkspaceView.class)),
-            headers = { @Header(name = "Location"), @Header(name = "Link"), @Header(name = "Retry-After") })
+            headers = { @Header(name = "Location", description = "The workspace: `/v1/workspaces/{id}`"),
+                    @Header(name = "Link", description = "Its provisioning run: `</v1/provisioning-runs/{run}>; "
+                            + "rel=\"monitor\"`"),
+                    @Header(name = "Retry-After", description = "Seconds until checking again is useful") })
     @APIResponse(responseCode = "201", description = "With `Prefer: wait=N`: the workspace is active",
             content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
     @APIResponse(responseCode = "307", description = "The requested region is served by another cell")
     @APIResponse(responseCode = "422", description = "Unknown region or reused idempotency key")
     @APIResponse(responseCode = "503", description = "The organization's home cell cannot be reached "
-            + "(`cell_unavailable`, with `Retry-After`); nothing was created")
+            + "(with `Retry-After`); nothing was created")
     public Uni<Response> create(CreateWorkspaceRequest body,
             @HeaderParam(Idempotency.HEADER) String idempotencyKey,
             @Parameter(description = "`wait=N` (seconds, at most 30) answers 201 once the workspace is active")
@@ -110,11 +113,15 @@ public class WorkspaceResource {
     @ProblemCodes({ "conflict", "limit_exceeded", "unknown_region", "cell_unavailable" })
     @Operation(operationId = "createOrganizationWorkspace", summary = "Create a workspace in an organization")
     @APIResponse(responseCode = "202", description = "Provisioning started; `Location`, `Link: rel=monitor`, "
-            + "`Retry-After`", content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
+            + "`Retry-After`", content = @Content(schema = @Schema(implementation = WorkspaceView.class)),
+            headers = { @Header(name = "Location", description = "The workspace: `/v1/workspaces/{id}`"),
+                    @Header(name = "Link", description = "Its provisioning run: `</v1/provisioning-runs/{run}>; "
+                            + "rel=\"monitor\"`"),
+                    @Header(name = "Retry-After", description = "Seconds until checking again is useful") })
     @APIResponse(responseCode = "201", description = "With `Prefer: wait=N`: the workspace is active",
             content = @Content(schema = @Schema(implementation = WorkspaceView.class)))
     @APIResponse(responseCode = "503", description = "The organization's home cell cannot be reached "
-            + "(`cell_unavailable`, with `Retry-After`); nothing was created")
+            + "(with `Retry-After`); nothing was created")
     public Uni<Response> createInOrganization(@PathParam("org_id") String organizationId,
             CreateWorkspaceRequest body, @HeaderParam(Idempotency.HEADER) String idempotencyKey,
             @Parameter(description = "`wait=N` (seconds, at most 30) answers 201 once the workspace is active")

@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 
@@ -57,7 +61,34 @@ class OpenApiDocumentTest {
                 assertTrue(op.getValue().path("operationId").isTextual(), where + " has no operationId");
                 assertTrue(op.getValue().path("responses").has("401"), where + " does not document 401");
                 assertTrue(op.getValue().path("security").isArray(), where + " names no security scheme");
+                op.getValue().path("responses").fields().forEachRemaining(r -> answer(where + " " + r.getKey(),
+                        r.getValue()));
             });
         });
+        doc.path("components").path("responses").fields().forEachRemaining(r -> answer(r.getKey(), r.getValue()));
     }
+
+    /**
+     * An answer's headers each say what they carry and have the schema OpenAPI requires; its description names each
+     * problem code once (the document's filter appends the codes it lists, so a description that names them too
+     * repeats them).
+     */
+    private static void answer(String where, JsonNode response) {
+        response.path("headers").fields().forEachRemaining(h -> {
+            if (!h.getValue().has("$ref")) {
+                assertTrue(h.getValue().path("schema").isObject(), where + ": header " + h.getKey() + " has no schema");
+                assertTrue(h.getValue().path("description").isTextual(), where + ": header " + h.getKey()
+                        + " is not described");
+            }
+        });
+        List<String> codes = new ArrayList<>();
+        Matcher m = CODE.matcher(response.path("description").asText());
+        while (m.find()) {
+            codes.add(m.group(1));
+        }
+        assertEquals(codes.stream().distinct().toList(), codes, where + " names a code twice: "
+                + response.path("description").asText());
+    }
+
+    private static final Pattern CODE = Pattern.compile("`([a-z]+(?:_[a-z]+)*)`");
 }

@@ -252,11 +252,18 @@ public class OpenApiProblems implements OASFilter {
         }
     }
 
+    /**
+     * Adds the headers every answer carries; a header an operation declares with a description only is given the
+     * schema OpenAPI requires of it (a string, as every header is on the wire).
+     */
     private static void everyAnswerHeaders(APIResponse response) {
         Map<String, Header> headers = new LinkedHashMap<>();
         headers.put(REQUEST_ID, OASFactory.createHeader().ref(REQUEST_ID));
         headers.put(REGION, OASFactory.createHeader().ref(REGION));
         if (response.getHeaders() != null) {
+            response.getHeaders().values().stream()
+                    .filter(h -> h.getRef() == null && h.getSchema() == null && h.getContent() == null)
+                    .forEach(h -> h.setSchema(OASFactory.createSchema().addType(Schema.SchemaType.STRING)));
             headers.putAll(response.getHeaders());
         }
         response.setHeaders(headers);
