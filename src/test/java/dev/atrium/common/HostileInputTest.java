@@ -117,6 +117,28 @@ class HostileInputTest {
         assertEquals(1, db.count("select count(*) from workspace_members where user_id = $1", userId));
     }
 
+    /**
+     * A body cut off anywhere (inside a string, after a key, inside a nested object, before the closing brace) is not
+     * JSON: malformed_json, whichever field the cut falls in, on a create and on a change, and nothing is written.
+     */
+    @Test
+    void aBodyCutOffAnywhereIsMalformedJsonAndChangesNothing() {
+        String userId = Tokens.unique("cut");
+        String user = Tokens.user(userId);
+        Map<String, Object> ws = Api.activeWorkspace(user);
+        String whole = "{\"name\":\"Cut\",\"metadata\":{\"team\":\"core\"},\"settings\":{\"cicd_enforced_default\":true}}";
+        for (int end = 1; end < whole.length(); end++) {
+            String cut = whole.substring(0, end);
+            malformedRaw(user, "POST", "/v1/workspaces", cut);
+            malformedRaw(user, "PATCH", "/v1/workspaces/" + ws.get("id"), cut);
+        }
+        // Whole JSON with a value that does not fit its field is still the field's fault.
+        refusedRaw(user, "POST", "/v1/workspaces", "{\"name\":\"n\",\"pooled_seat_limit\":99999999999999999999}",
+                "pooled_seat_limit");
+        assertEquals(1, db.count("select count(*) from workspace_members where user_id = $1", userId));
+        Api.as(user).get("/v1/workspaces/" + ws.get("id")).then().statusCode(200).body("name", equalTo(ws.get("name")));
+    }
+
     @Test
     void namesRefuseControlCharactersButTheRestOfTheTextKeepsItsLines() {
         String user = Tokens.user(Tokens.unique("ctl"));
@@ -362,6 +384,14 @@ class HostileInputTest {
     private static void refusedRaw(String token, String method, String path, String json, String field) {
         refused(given().filter(Contract.invalidRequest()).header("Authorization", "Bearer " + token)
                 .accept(ContentType.JSON).contentType("application/json").body(json).request(method, path), field);
+    }
+
+    private static void malformedRaw(String token, String method, String path, String json) {
+        Response r = given().filter(Contract.invalidRequest()).header("Authorization", "Bearer " + token)
+                .accept(ContentType.JSON).contentType("application/json").body(json).request(method, path);
+        assertEquals(400, r.statusCode(), method + " " + json + ": " + r.asString());
+        assertEquals("malformed_json", r.path("code"), method + " " + json + ": " + r.asString());
+        assertEquals("application/problem+json", r.contentType(), method + " " + json);
     }
 
     private static void refused(Response r, String field) {

@@ -82,8 +82,10 @@ public class ProblemMapper {
         String field = path(e);
         String message = e instanceof UnrecognizedPropertyException ? "unknown field"
                 : "has the wrong type or shape";
-        if (e.getCause() instanceof JsonParseException cause && duplicatedKey(cause) != null) {
-            return parse(cause, request); // a duplicated key met inside a typed value: the parser knows its place
+        if (e.getCause() instanceof JsonParseException cause) {
+            // Met while reading a field's value (a duplicated key inside it, or the body ending in it): a fault of
+            // the JSON, not of the field; the parser knows where a duplicated key is.
+            return parse(cause, request);
         }
         if (e instanceof UnstorableTextException text) {
             String inner = text.innerPath();
