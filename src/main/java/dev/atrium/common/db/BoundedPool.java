@@ -25,6 +25,9 @@ import jakarta.inject.Singleton;
 @Singleton
 public class BoundedPool implements PgPoolCreator {
 
+    /** The point reads' connections in the {@code pool_name} label of the {@code sql_pool_*} metrics. */
+    public static final String POINT_READS_NAME = "atrium-point-reads";
+
     private final PoolBounds bounds;
     private final MeterRegistry metrics;
     private volatile WaitBoundedPool created;
@@ -44,8 +47,10 @@ public class BoundedPool implements PgPoolCreator {
         created = new WaitBoundedPool(input.vertx(), PgPool.pool(input.vertx(), input.pgConnectOptionsList(), options),
                 options.getMaxSize(), bounds.acquireTimeout().toMillis(), bounds.maxWaiting(), metrics);
         // Pipelined (PgBuilder.client): a statement goes out on one of these connections as soon as it is sent,
-        // behind those already in flight, with no connection taken and given back for it.
-        pointReads = PgBuilder.client().with(new PoolOptions().setMaxSize(forPointReads))
+        // behind those already in flight, with no connection taken and given back for it. Named, so that their
+        // sql_pool_* metrics are their own (under the pool's default name they clashed with the pool's, and the
+        // registry kept only the pool's).
+        pointReads = PgBuilder.client().with(new PoolOptions().setMaxSize(forPointReads).setName(POINT_READS_NAME))
                 .connectingTo(new ArrayList<SqlConnectOptions>(input.pgConnectOptionsList())).using(input.vertx())
                 .build();
         return created;

@@ -75,6 +75,17 @@ class PointReadsTest {
         return new PointReads(bounded, pool, tight, new SimpleMeterRegistry());
     }
 
+    /** The point reads' connections have metrics of their own beside the pool's (they clashed, and went unseen). */
+    @Test
+    void thePointReadsConnectionsAreMeasuredApartFromThePool() {
+        Api.as(Tokens.user(Tokens.unique("pr-metrics"))).get("/v1/me").then().statusCode(200);
+        String scrape = Api.management().get("/q/metrics").then().statusCode(200).extract().asString();
+        List<String> queues = scrape.lines().filter(l -> l.startsWith("sql_pool_queue_size{")).toList();
+        assertTrue(queues.stream().anyMatch(l -> l.contains("pool_name=\"" + BoundedPool.POINT_READS_NAME + "\"")),
+                queues::toString);
+        assertTrue(queues.stream().anyMatch(l -> !l.contains(BoundedPool.POINT_READS_NAME)), queues::toString);
+    }
+
     @Test
     void aReadBeyondTheBoundIsRefusedAtOnceAndTheNextOneAfterAnAnswerIsServed() throws Exception {
         PointReads reads = boundedTo(1);
