@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import dev.atrium.common.id.Ids;
 import dev.atrium.support.Api;
 import dev.atrium.support.Db;
+import dev.atrium.support.Metrics;
 import dev.atrium.support.Tokens;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
@@ -127,11 +128,8 @@ class CrossCellTest {
     }
 
     static double shortCircuited(String metrics) {
-        return metrics.lines()
-                .filter(l -> l.startsWith("atrium_cell_peer_calls_total{") && l.contains("outcome=\"short_circuited\"")
-                        && l.contains("region=\"eu-west-1\""))
-                .map(l -> l.replaceFirst(" # .*$", "")) // an exemplar may follow the value
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        return Metrics.sum(metrics, l -> l.startsWith("atrium_cell_peer_calls_total{")
+                && l.contains("outcome=\"short_circuited\"") && l.contains("region=\"eu-west-1\""));
     }
 
     @Test

@@ -11,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
-import java.util.function.Predicate;
 
 import org.junit.jupiter.api.Test;
 
@@ -19,6 +18,7 @@ import dev.atrium.common.web.AuthFailureHandoff;
 import dev.atrium.support.Api;
 import dev.atrium.support.AuthFailureHandlerProbe;
 import dev.atrium.support.Contract;
+import dev.atrium.support.Metrics;
 import dev.atrium.support.Tokens;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
@@ -182,20 +182,12 @@ class HttpContractTest {
     }
 
     private static double requestCount(String uri, String status) {
-        return metricSum(l -> l.startsWith("http_server_requests_seconds_count{") && l.contains("uri=\"" + uri + "\"")
+        return Metrics.sum(l -> l.startsWith("http_server_requests_seconds_count{") && l.contains("uri=\"" + uri + "\"")
                 && l.contains("status=\"" + status + "\""));
     }
 
     private static double createdCounter() {
-        return metricSum(l -> l.startsWith("atrium_workspaces_created_total"));
-    }
-
-    /** The sum of the values of the scraped sample lines that match. */
-    private static double metricSum(Predicate<String> line) {
-        // A sample line may end with an exemplar (" # {trace_id=..} value timestamp"): the value is before it.
-        return Api.management().get("/q/metrics").asString().lines().filter(line)
-                .map(l -> l.replaceFirst(" # .*$", ""))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        return Metrics.sum(l -> l.startsWith("atrium_workspaces_created_total"));
     }
 
     @Test

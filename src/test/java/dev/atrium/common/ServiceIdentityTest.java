@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.atrium.support.Api;
 import dev.atrium.support.Db;
+import dev.atrium.support.Metrics;
 import dev.atrium.support.Tokens;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
@@ -137,11 +138,10 @@ class ServiceIdentityTest {
     }
 
     private static double metric(String name) {
-        List<String> lines = Api.management().get("/q/metrics").asString().lines().filter(l -> l.startsWith(name + " ")
-                || l.startsWith(name + "{")).toList();
+        List<String> lines = Metrics.scrape().lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+                .toList();
         assertEquals(1, lines.size(), name + ": " + lines);
-        String line = lines.get(0).replaceFirst(" # .*$", ""); // an exemplar may follow the value
-        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        return Metrics.value(lines.get(0));
     }
 
     private static PrivateKey clusterKey() {
