@@ -381,14 +381,18 @@ class HostileInputTest {
                 .header("Authorization", "Bearer " + token).accept(ContentType.JSON).get(path);
     }
 
+    /** {@code json} sent as it is, as application/json. */
+    private static Response sendRaw(String token, String method, String path, String json) {
+        return given().filter(Contract.invalidRequest()).header("Authorization", "Bearer " + token)
+                .accept(ContentType.JSON).contentType("application/json").body(json).request(method, path);
+    }
+
     private static void refusedRaw(String token, String method, String path, String json, String field) {
-        refused(given().filter(Contract.invalidRequest()).header("Authorization", "Bearer " + token)
-                .accept(ContentType.JSON).contentType("application/json").body(json).request(method, path), field);
+        refused(sendRaw(token, method, path, json), field);
     }
 
     private static void malformedRaw(String token, String method, String path, String json) {
-        Response r = given().filter(Contract.invalidRequest()).header("Authorization", "Bearer " + token)
-                .accept(ContentType.JSON).contentType("application/json").body(json).request(method, path);
+        Response r = sendRaw(token, method, path, json);
         assertEquals(400, r.statusCode(), method + " " + json + ": " + r.asString());
         assertEquals("malformed_json", r.path("code"), method + " " + json + ": " + r.asString());
         assertEquals("application/problem+json", r.contentType(), method + " " + json);

@@ -22,6 +22,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 import dev.atrium.support.Api;
+import dev.atrium.support.Metrics;
 import dev.atrium.support.Tokens;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
@@ -79,8 +80,7 @@ class PointReadsTest {
     @Test
     void thePointReadsConnectionsAreMeasuredApartFromThePool() {
         Api.as(Tokens.user(Tokens.unique("pr-metrics"))).get("/v1/me").then().statusCode(200);
-        String scrape = Api.management().get("/q/metrics").then().statusCode(200).extract().asString();
-        List<String> queues = scrape.lines().filter(l -> l.startsWith("sql_pool_queue_size{")).toList();
+        List<String> queues = Metrics.scrape().lines().filter(l -> l.startsWith("sql_pool_queue_size{")).toList();
         assertTrue(queues.stream().anyMatch(l -> l.contains("pool_name=\"" + BoundedPool.POINT_READS_NAME + "\"")),
                 queues::toString);
         assertTrue(queues.stream().anyMatch(l -> !l.contains(BoundedPool.POINT_READS_NAME)), queues::toString);
