@@ -99,7 +99,7 @@ final class Csv {
     }
 
     private static String time(Instant at) {
-        return at == null ? null : JsonSetup.TIMESTAMP.format(at);
+        return at == null ? null : JsonSetup.timestamp(at);
     }
 
     private static String actorId(Actor actor) {

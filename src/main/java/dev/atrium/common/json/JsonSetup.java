@@ -2,6 +2,7 @@ package dev.atrium.common.json;
 
 import java.io.IOException;
 import java.time.Instant;
+import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 
@@ -30,6 +31,41 @@ public class JsonSetup implements ObjectMapperCustomizer {
             .ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
             .withZone(ZoneOffset.UTC);
 
+    /**
+     * {@code at} as {@link #TIMESTAMP} writes it, without the formatter's field lookups for the usual years (0 to
+     * 9999): every body carries timestamps, so this runs several times per answer.
+     */
+    public static String timestamp(Instant at) {
+        LocalDateTime t = LocalDateTime.ofEpochSecond(at.getEpochSecond(), at.getNano(), ZoneOffset.UTC);
+        int year = t.getYear();
+        if (year < 0 || year > 9999) {
+            return TIMESTAMP.format(at);
+        }
+        char[] c = new char[27];
+        digits(c, 0, year, 4);
+        c[4] = '-';
+        digits(c, 5, t.getMonthValue(), 2);
+        c[7] = '-';
+        digits(c, 8, t.getDayOfMonth(), 2);
+        c[10] = 'T';
+        digits(c, 11, t.getHour(), 2);
+        c[13] = ':';
+        digits(c, 14, t.getMinute(), 2);
+        c[16] = ':';
+        digits(c, 17, t.getSecond(), 2);
+        c[19] = '.';
+        digits(c, 20, at.getNano() / 1000, 6);
+        c[26] = 'Z';
+        return new String(c);
+    }
+
+    private static void digits(char[] into, int at, int value, int width) {
+        for (int i = at + width - 1; i >= at; i--) {
+            into[i] = (char) ('0' + value % 10);
+            value /= 10;
+        }
+    }
+
     /** Runs after every other customizer, so Jackson's own time module cannot replace this timestamp format. */
     @Override
     public int priority() {
@@ -42,7 +78,7 @@ public class JsonSetup implements ObjectMapperCustomizer {
         module.addSerializer(Instant.class, new StdSerializer<>(Instant.class) {
             @Override
             public void serialize(Instant value, JsonGenerator gen, SerializerProvider provider) throws IOException {
-                gen.writeString(TIMESTAMP.format(value));
+                gen.writeString(timestamp(value));
             }
         });
         mapper.registerModule(module);
