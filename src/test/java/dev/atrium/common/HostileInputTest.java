@@ -77,6 +77,33 @@ class HostileInputTest {
                 .getString(0));
     }
 
+    /**
+     * A trusted issuer's token is still a client's text: a subject, email or name PostgreSQL cannot store makes the
+     * token unusable (401, as any token not to be trusted), never an error of the database, and writes nothing.
+     */
+    @Test
+    void aTokenWhoseIdentityCannotBeStoredIsRefused() {
+        long now = java.time.Instant.now().getEpochSecond();
+        String id = Tokens.unique("claims");
+        // JSON escapes, so the payload carries exactly the characters named.
+        for (String[] claims : new String[][] { { id + "\\u0000x", "u@example.com", "U" },
+                { id + "\\ud800x", "u@example.com", "U" }, { id + "-e", "u\\u0000@example.com", "U" },
+                { id + "-n", "u@example.com", "a\\u0000b" }, { id + "-s", "u@example.com", "a\\udc00b" } }) {
+            String token = Tokens.signRaw("{\"iss\":\"" + Tokens.ISSUER + "\",\"aud\":\"" + Tokens.AUDIENCE
+                    + "\",\"sub\":\"" + claims[0] + "\",\"email\":\"" + claims[1] + "\",\"email_verified\":true,"
+                    + "\"name\":\"" + claims[2] + "\",\"iat\":" + now + ",\"exp\":" + (now + 600) + "}");
+            String what = String.join(" ", claims);
+            for (Response r : List.of(as(token).get("/v1/me"),
+                    as(token).header("Prefer", "wait=5").body(Map.of("name", "claims")).post("/v1/workspaces"),
+                    as(token).body(Map.of("name", "claims")).post("/v1/organizations"))) {
+                assertEquals(401, r.statusCode(), what + ": " + r.asString());
+                assertEquals("unauthenticated", r.jsonPath().getString("code"), what);
+            }
+        }
+        assertEquals(0, db.count("select count(*) from organization_members where user_id like $1", id + "%"));
+        assertEquals(0, db.count("select count(*) from workspace_members where user_id like $1", id + "%"));
+    }
+
     @Test
     void nulInTheQueryOrThePathIsAProblemNamingTheParameter() {
         String user = Tokens.user(Tokens.unique("nulq"));

@@ -11,6 +11,7 @@ import org.jose4j.jwt.JwtClaims;
 import org.jose4j.jwt.MalformedClaimException;
 
 import dev.atrium.common.security.Principal;
+import dev.atrium.common.text.Text;
 
 /**
  * Turns the claims of a verified token into Atrium's principal. A token is a service's only when a configured service
@@ -47,9 +48,16 @@ final class Recognition {
         if (!issuer.isUserIssuer()) {
             throw new TokenRefused("no configured service of issuer '" + issuer.name() + "' recognises subject " + sub);
         }
+        String email = string(claims, "email");
+        String name = string(claims, "name");
+        // A user's subject, email and name are stored (members, events): text PostgreSQL cannot store makes the
+        // token as unusable as a bad signature, rather than an error of the database on the first write.
+        if (!Text.storable(sub) || !Text.storable(email) || !Text.storable(name)) {
+            throw new TokenRefused("subject, email or name holds text that cannot be stored");
+        }
         Object emailVerified = claims.getClaimValue("email_verified");
-        return new Principal(Principal.Type.USER, sub, string(claims, "email"),
-                Boolean.TRUE.equals(emailVerified) || "true".equals(emailVerified), string(claims, "name"), Set.of(),
+        return new Principal(Principal.Type.USER, sub, email,
+                Boolean.TRUE.equals(emailVerified) || "true".equals(emailVerified), name, Set.of(),
                 strings(claims.getClaimValue("groups")).contains(platformAdminGroup));
     }
 
