@@ -78,15 +78,21 @@ class HostileInputTest {
     }
 
     /**
-     * A trusted issuer's token is still a client's text: a subject, email or name PostgreSQL cannot store makes the
-     * token unusable (401, as any token not to be trusted), never an error of the database, and writes nothing.
+     * A trusted issuer's token is still a client's text: a subject, email or name PostgreSQL cannot store, or a
+     * subject longer than the 255 characters OpenID Connect allows (an index entry has a size limit), makes the token
+     * unusable (401, as any token not to be trusted), never an error of the database, and writes nothing.
      */
     @Test
     void aTokenWhoseIdentityCannotBeStoredIsRefused() {
         long now = java.time.Instant.now().getEpochSecond();
         String id = Tokens.unique("claims");
+        StringBuilder unrepeated = new StringBuilder(id);
+        while (unrepeated.length() < 4000) {
+            unrepeated.append(java.util.UUID.randomUUID());
+        }
         // JSON escapes, so the payload carries exactly the characters named.
-        for (String[] claims : new String[][] { { id + "\\u0000x", "u@example.com", "U" },
+        for (String[] claims : new String[][] { { unrepeated.toString(), "u@example.com", "U" },
+                { id + "\\u0000x", "u@example.com", "U" },
                 { id + "\\ud800x", "u@example.com", "U" }, { id + "-e", "u\\u0000@example.com", "U" },
                 { id + "-n", "u@example.com", "a\\u0000b" }, { id + "-s", "u@example.com", "a\\udc00b" } }) {
             String token = Tokens.signRaw("{\"iss\":\"" + Tokens.ISSUER + "\",\"aud\":\"" + Tokens.AUDIENCE

@@ -21,6 +21,9 @@ import dev.atrium.common.text.Text;
  */
 final class Recognition {
 
+    /** OpenID Connect Core 1.0, section 2: a subject is at most 255 ASCII characters. */
+    static final int MAX_SUBJECT_LENGTH = 255;
+
     private final List<ServiceRule> services;
     private final String platformAdminGroup;
 
@@ -50,8 +53,12 @@ final class Recognition {
         }
         String email = string(claims, "email");
         String name = string(claims, "name");
-        // A user's subject, email and name are stored (members, events): text PostgreSQL cannot store makes the
-        // token as unusable as a bad signature, rather than an error of the database on the first write.
+        // A user's subject, email and name are stored (members, events) and the subject is indexed: text PostgreSQL
+        // cannot store, or a subject longer than OpenID Connect allows, makes the token as unusable as a bad
+        // signature, rather than an error of the database on the first write.
+        if (sub.length() > MAX_SUBJECT_LENGTH) {
+            throw new TokenRefused("subject longer than " + MAX_SUBJECT_LENGTH + " characters");
+        }
         if (!Text.storable(sub) || !Text.storable(email) || !Text.storable(name)) {
             throw new TokenRefused("subject, email or name holds text that cannot be stored");
         }
