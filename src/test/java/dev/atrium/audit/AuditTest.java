@@ -76,6 +76,22 @@ class AuditTest {
         assertEquals(8, db.count("select count(*) from events where workspace_id = $1", ws.get("id")));
     }
 
+    /** An event's before and after are the representations the API answered, field for field and to the microsecond. */
+    @Test
+    void anEventHoldsTheRepresentationsTheApiAnswered() {
+        String token = Tokens.user(Tokens.unique("aud-same"));
+        Map<String, Object> ws = Api.activeWorkspace(token);
+        String path = "/v1/workspaces/" + ws.get("id");
+        Map<String, Object> before = Api.as(token).get(path).then().statusCode(200).extract().jsonPath().getMap("");
+        Map<String, Object> after = Api.as(token)
+                .body(Map.of("name", "Same \u00e9 \"quoted\"", "metadata", Map.of("k", "v\nw")))
+                .patch(path).then().statusCode(200).extract().jsonPath().getMap("");
+        Map<String, Object> event = Api.list(Api.as(token).get(path + "/audit")).get(0);
+        assertEquals("workspace.updated", event.get("type"));
+        assertEquals(before, event.get("before"));
+        assertEquals(after, event.get("after"));
+    }
+
     @Test
     void refusedChangesWriteNoEvent() {
         String token = Tokens.user(Tokens.unique("ref"));
