@@ -11,6 +11,11 @@ public final class Slugs {
     public static final Pattern VALID = Pattern.compile(PATTERN);
     public static final int MAX = 50;
     public static final String RULE = "lower-case letters, digits and single hyphens, at most " + MAX + " characters";
+    // Compiled once: every create without a slug derives one (String.replaceAll compiles its pattern each call).
+    private static final Pattern MARKS = Pattern.compile("\\p{M}");
+    private static final Pattern NON_SLUG = Pattern.compile("[^a-z0-9]+");
+    private static final Pattern EDGE_HYPHENS = Pattern.compile("^-+|-+$");
+    private static final Pattern TRAILING_HYPHENS = Pattern.compile("-+$");
 
     private Slugs() {
     }
@@ -20,13 +25,12 @@ public final class Slugs {
     }
 
     public static String fromName(String name, String fallback) {
-        String ascii = Normalizer.normalize(name == null ? "" : name, Normalizer.Form.NFKD)
-                .replaceAll("\\p{M}", "")
-                .toLowerCase(Locale.ROOT)
-                .replaceAll("[^a-z0-9]+", "-")
-                .replaceAll("^-+|-+$", "");
+        String decomposed = Normalizer.normalize(name == null ? "" : name, Normalizer.Form.NFKD);
+        String ascii = NON_SLUG.matcher(MARKS.matcher(decomposed).replaceAll("").toLowerCase(Locale.ROOT))
+                .replaceAll("-");
+        ascii = EDGE_HYPHENS.matcher(ascii).replaceAll("");
         if (ascii.length() > MAX - 4) {
-            ascii = ascii.substring(0, MAX - 4).replaceAll("-+$", "");
+            ascii = TRAILING_HYPHENS.matcher(ascii.substring(0, MAX - 4)).replaceAll("");
         }
         return ascii.isEmpty() ? fallback : ascii;
     }
