@@ -328,14 +328,32 @@ start_service() { # name [env...]: the JVM image's setup, migrations applied; ST
     START_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 }
 
+# CPU time, in clock ticks, of the service and of the whole PostgreSQL cluster (the postmaster, its live backends and
+# those that already exited), read around each load: what an answer costs each side, a figure that moves less with
+# the machine's other work than a rate does.
+cpu_ticks() { # pid [children]: user + system ticks of the process (with "children": and of its reaped children)
+    awk -v children="${2:-}" '{ sub(/^.*\) /, ""); t = $12 + $13; if (children != "") t += $14 + $15; print t }' \
+        "/proc/$1/stat" 2>/dev/null || echo 0
+}
+pg_ticks() {
+    local postmaster total child
+    postmaster=$(head -n 1 "$PGDATA/postmaster.pid")
+    total=$(cpu_ticks "$postmaster" children)
+    for child in $(pgrep -P "$postmaster"); do total=$(( total + $(cpu_ticks "$child") )); done
+    echo "$total"
+}
+
 export BENCH_TOKEN=$TOKEN BENCH_WORKSPACE_IDS=$WORK/workspace-ids.txt BENCH_USERS=$WORK/users.txt
-run_wrk() { # name call seconds [VAR=value...]
-    local name=$1 call=$2 seconds=$3
+run_wrk() { # name call seconds [VAR=value...]; the service's and PostgreSQL's CPU ticks during it in cpu-<name>
+    local name=$1 call=$2 seconds=$3 service0 pg0
     shift 3
+    service0=$(cpu_ticks "$SERVICE_PID")
+    pg0=$(pg_ticks)
     env BENCH_CALL="$call" BENCH_RUN="$NOW $name" BENCH_ERRORS="$WORK/errors-$name" "$@" \
         timeout $(( seconds + CREATE_WAIT + 60 )) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" \
         --timeout $(( CREATE_WAIT + 5 ))s --latency -s "$HERE/calls.lua" "$BASE" </dev/null > "$WORK/wrk-$name.txt" 2>&1 \
         || { cat "$WORK/wrk-$name.txt" >&2; die "wrk $name failed"; }
+    echo "$(( $(cpu_ticks "$SERVICE_PID") - service0 )) $(( $(pg_ticks) - pg0 ))" > "$WORK/cpu-$name"
 }
 drain() { # the provisioning runs still open finish before memory is read or the service stops
     local t0
@@ -437,13 +455,16 @@ fi
 
 # ------------------------------------------------------------------------------------------------ pgbench (7)
 
-run_pgbench() { # name script
+run_pgbench() { # name script; PostgreSQL's CPU ticks during it in cpu-pgbench-<name>
+    local pg0
     mkdir -p "$WORK/pgbench-$1"
+    pg0=$(pg_ticks)
     (cd "$WORK/pgbench-$1" && timeout $(( DURATION + 120 )) "$PGBENCH" -n -M prepared -c "$CONNECTIONS" \
         -j "$THREADS" -T "$DURATION" -l --log-prefix=tx -D ws="ws_$ID_PART" -D org="org_$ID_PART" \
         -D region="$CELL_REGION" -D workspaces="$WORKSPACES" -D users="$USERS" -D orgs="$ORGANIZATIONS" \
         -D user="$BENCH_USER" \
         -f "$HERE/$2" atrium) > "$WORK/pgbench-$1.txt" 2>&1 || { cat "$WORK/pgbench-$1.txt" >&2; die "pgbench $1 failed"; }
+    echo "0 $(( $(pg_ticks) - pg0 ))" > "$WORK/cpu-pgbench-$1"
 }
 for name in get getm list me create; do
     script=$name.sql
@@ -725,6 +746,25 @@ if (( DATAPLANE )); then
 fi
 for name in get getm list me create; do
     echo "  pgbench $name: $(pgbench_field "$name" transactions) transactions, failed $(pgbench_field "$name" failed)"
+done
+# ms of CPU per answer (per transaction for pgbench), from the ticks around each load; a create answered 202 goes on
+# after its answer, so "open" is left out.
+TICK_MS=$(awk -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%g", 1000 / hz }')
+cpu_per() { # ticks count
+    awk -v t="$1" -v n="$2" -v ms="$TICK_MS" 'BEGIN { if (n > 0) printf "%.2f", t * ms / n; else print "n/a" }'
+}
+echo "  CPU per answer, ms (the service's, and PostgreSQL's: every backend's and the postmaster's; the same"
+echo "  PostgreSQL per pgbench transaction; counted in ticks of ${TICK_MS} ms):"
+for name in get list me regions create dataplane; do
+    [[ -s $WORK/cpu-$name && -f $WORK/wrk-$name.txt ]] || continue
+    read -r service pg < "$WORK/cpu-$name"
+    answers=$(wrk_field "$name" requests)
+    printf '    %-10s service %6s  PostgreSQL %6s\n' "$name" "$(cpu_per "$service" "$answers")" "$(cpu_per "$pg" "$answers")"
+done
+for name in get getm list me create; do
+    [[ -s $WORK/cpu-pgbench-$name ]] || continue
+    read -r _ pg < "$WORK/cpu-pgbench-$name"
+    printf '    pgbench %-10s          PostgreSQL %6s\n' "$name" "$(cpu_per "$pg" "$(pgbench_field "$name" transactions)")"
 done
 echo "  seeding of the larger cells:${SEED_LOG:- none}; the whole run: $(( ($(date +%s) - RUN_T0) / 60 )) min"
 if (( PROFILE_SECONDS > 0 )); then
