@@ -58,13 +58,13 @@ class SqlBudgetTest {
     }
 
     /**
-     * The cost of a read, the least of three tries: work of the shared instance that was still running when the test
+     * The cost of a call, the least of three tries: work of the shared instance that was still running when the test
      * began (a run left behind by an earlier test class) can only add statements, never take one away.
      */
-    private Cost readCost(Runnable read) {
-        Cost least = cost(read);
+    private Cost leastCost(Runnable call) {
+        Cost least = cost(call);
         for (int i = 0; i < 2; i++) {
-            Cost next = cost(read);
+            Cost next = cost(call);
             if (next.statements() < least.statements()) {
                 least = next;
             }
@@ -77,10 +77,10 @@ class SqlBudgetTest {
         String token = Tokens.user(Tokens.unique("budget"));
         Object id = Api.activeWorkspace(token).get("id");
         Api.as(token).get("/v1/workspaces/" + id).then().statusCode(200);
-        Cost read = readCost(() -> Api.as(token).get("/v1/workspaces/" + id).then().statusCode(200));
+        Cost read = leastCost(() -> Api.as(token).get("/v1/workspaces/" + id).then().statusCode(200));
         assertEquals(new Cost(1, 0), read, "GET /v1/workspaces/{id}");
         String key = Api.as(token).get("/v1/workspaces/" + id).header("ETag");
-        Cost notModified = readCost(() -> Api.as(token).header("If-None-Match", key).get("/v1/workspaces/" + id).then()
+        Cost notModified = leastCost(() -> Api.as(token).header("If-None-Match", key).get("/v1/workspaces/" + id).then()
                 .statusCode(304));
         assertEquals(new Cost(1, 0), notModified, "GET with If-None-Match");
     }
@@ -91,11 +91,13 @@ class SqlBudgetTest {
         Api.activeWorkspace(token);
         Api.activeWorkspace(token);
         Api.as(token).get("/v1/me").then().statusCode(200);
-        assertEquals(new Cost(1, 0), readCost(() -> Api.as(token).get("/v1/workspaces?limit=100").then().statusCode(200)),
+        assertEquals(new Cost(1, 0),
+                leastCost(() -> Api.as(token).get("/v1/workspaces?limit=100").then().statusCode(200)),
                 "GET /v1/workspaces");
-        assertEquals(new Cost(1, 0), readCost(() -> Api.as(token).get("/v1/me").then().statusCode(200)), "GET /v1/me");
+        assertEquals(new Cost(1, 0), leastCost(() -> Api.as(token).get("/v1/me").then().statusCode(200)), "GET /v1/me");
         String service = Tokens.service("billing-service", "atrium:workspaces:read");
-        assertEquals(new Cost(1, 0), readCost(() -> Api.as(service).get("/v1/workspaces?limit=100").then().statusCode(200)),
+        assertEquals(new Cost(1, 0),
+                leastCost(() -> Api.as(service).get("/v1/workspaces?limit=100").then().statusCode(200)),
                 "GET /v1/workspaces as a service");
     }
 
@@ -107,15 +109,15 @@ class SqlBudgetTest {
                 .body(Map.of("name", "Budget " + System.nanoTime())).post("/v1/workspaces").then().statusCode(201)
                 .extract().path("id");
         create.get();
-        Cost created = cost(create::get);
+        Cost created = leastCost(create::get);
         // The create: organization and role, the workspace, its run and steps, two events, the owner, the join
         // budget (9) in one transaction. Its run, with the test profile's dataplane: the claim, the environments
         // with their steps recorded in one statement each, the dataplane call recorded before and after, then
         // access and activation, their steps' record with the run's end and its notification in one statement (5
         // transactions, each reading the run, its steps and the workspace under a lease check; the access step reads
         // the owner in the statement that writes its relationships); the waiting request reads the run when it
-        // arrives and when woken, and the workspace at the end. 37 when this was written (38 while the last steps' record and the run's end
-        // were two statements).
+        // arrives and when woken, and the workspace at the end. 37 when this was written (38 while the last steps'
+        // record and the run's end were two statements). The least of three creates: see leastCost.
         assertTrue(created.statements() <= 37, "statements of a create until active: " + created);
         assertEquals(6, created.writeTransactions(), "commits of a create until active: " + created);
     }
