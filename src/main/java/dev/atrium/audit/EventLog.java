@@ -1,6 +1,5 @@
 package dev.atrium.audit;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.atrium.cell.Cells;
@@ -52,24 +51,11 @@ public class EventLog {
                 .setParameter("organization", subject.organizationId())
                 .setParameter("workspace", subject.workspaceId())
                 .setParameter("resourceType", subject.resourceType()).setParameter("resource", subject.resourceId())
-                .setParameter("before", text(before)).setParameter("after", text(after))
+                // The API's representations, written by its mapper straight to text. Their text is storable: it came
+                // in through a checked body, path or query, a token whose claims were checked, or the database.
+                .setParameter("before", DbJsonFormat.text(json, before))
+                .setParameter("after", DbJsonFormat.text(json, after))
                 .setParameter("request", requestId).setFlushMode(FlushModeType.COMMIT).executeUpdate())
                 .replaceWithVoid();
-    }
-
-    /**
-     * The API representation, written by the REST mapper straight to the text the column stores (once a tree in
-     * between, built and then written again). Its text is storable: it came in through a checked body, path or
-     * query, a token whose claims were checked, or the database.
-     */
-    private String text(Object value) {
-        if (value == null) {
-            return null;
-        }
-        try {
-            return json.writeValueAsString(value);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("not writable as JSON: " + value.getClass().getName(), e);
-        }
     }
 }

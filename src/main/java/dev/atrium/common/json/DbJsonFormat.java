@@ -33,11 +33,16 @@ public class DbJsonFormat implements FormatMapper {
 
     /** {@code value} as a JSON column holds it, for statements that write the column themselves; null stays null. */
     public static String text(Object value) {
+        return text(MAPPER, value);
+    }
+
+    /** {@code value} written by {@code mapper} (the API's, for its representations); null stays null. */
+    public static String text(ObjectMapper mapper, Object value) {
         if (value == null) {
             return null;
         }
         try {
-            return MAPPER.writeValueAsString(value);
+            return mapper.writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("not writable as JSON: " + value.getClass().getName(), e);
         }
