@@ -54,7 +54,10 @@ public class ProvisioningService {
         return engine.allLocal(kind);
     }
 
-    /** Runs a persisted run to its end in the caller's transaction instead of starting it after the commit. */
+    /**
+     * Runs a planned run to its end in the caller's transaction instead of persisting it and starting it after the
+     * commit; the run and its steps are written once, as they ended.
+     */
     public Uni<Void> runInline(SagaEngine.Planned planned) {
         return engine.runInline(planned);
     }

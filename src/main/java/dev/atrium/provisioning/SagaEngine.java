@@ -11,6 +11,7 @@ import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.hibernate.reactive.mutiny.Mutiny;
 import org.jboss.logging.Logger;
 
 import dev.atrium.cell.Cells;
@@ -170,13 +171,52 @@ public class SagaEngine {
     public record Planned(ProvisioningRun run, List<ProvisioningStep> steps) {
     }
 
-    /** Writes a planned run and its steps in the caller's transaction (after the workspace row). */
+    /**
+     * A run and its steps, one statement. The steps' rows refer to the run's, which the statement's first part
+     * inserts: PostgreSQL checks that reference at the statement's end, when the run's row is there.
+     */
+    private static final String INSERT_RUN = """
+            with run as (
+                insert into provisioning_runs (id, workspace_id, kind, status, created_at, started_at, finished_at,
+                                               next_attempt_at, retries, updated_at, traceparent)
+                values (:id, :workspace, :kind, :status, :created, :started, :finished, :created, 0, :updated,
+                        :traceparent)
+                returning id)
+            insert into provisioning_steps (run_id, position, name, status, attempts, started_at, finished_at,
+                                            idempotency_key)
+            select run.id, s.position, s.name, s.status, :attempts, :started, :finished, s.key
+              from run, unnest(cast(:names as text[]), cast(:statuses as text[]), cast(:keys as text[]))
+                        with ordinality as s(name, status, key, position)""";
+
+    /**
+     * Writes a planned run and its steps, pending, in the caller's transaction: one statement, after the session's
+     * flush has written the workspace it belongs to.
+     */
     public Uni<Void> persist(Planned planned) {
-        Uni<?> chain = planned.run().persist();
-        for (ProvisioningStep step : planned.steps()) {
-            chain = chain.chain(() -> step.persist());
-        }
-        return chain.replaceWithVoid();
+        List<String> pending = planned.steps().stream().map(step -> step.status).toList();
+        return Panache.getSession().chain(s -> s.flush().chain(() -> insert(s, planned, pending, null, null)));
+    }
+
+    /**
+     * The run of {@code planned} and its steps: the run in its status at {@code finished} (pending when that is
+     * {@code null}), each step in its status of {@code statuses}, attempted once between {@code started} and
+     * {@code finished} when the run has finished.
+     */
+    private static Uni<Void> insert(Mutiny.Session s, Planned planned,
+            List<String> statuses, Instant started, Instant finished) {
+        ProvisioningRun run = planned.run();
+        return Rows.count(s.createNativeQuery(INSERT_RUN)
+                .setParameter("id", run.id).setParameter("workspace", run.workspaceId).setParameter("kind", run.kind)
+                .setParameter("status", finished == null ? run.status : RunStatus.SUCCEEDED.wire())
+                .setParameter("created", run.createdAt).setParameter("started", started)
+                .setParameter("finished", finished)
+                .setParameter("updated", finished == null ? run.updatedAt : finished)
+                .setParameter("traceparent", run.traceparent)
+                .setParameter("attempts", finished == null ? 0 : 1)
+                .setParameter("names", planned.steps().stream().map(step -> step.name).toArray(String[]::new))
+                .setParameter("statuses", statuses.toArray(String[]::new))
+                .setParameter("keys", planned.steps().stream().map(step -> step.idempotencyKey).toArray(String[]::new)))
+                .replaceWithVoid();
     }
 
     // ---------------------------------------------------------------- inline
@@ -187,39 +227,36 @@ public class SagaEngine {
     }
 
     /**
-     * Runs a run just persisted ({@link #persist}) to its end in the caller's transaction, for a caller that waits for
-     * it and whose kind has no external step ({@link #allLocal}): the steps' work, their records (one statement) and
-     * the run's end commit with whatever planned the run, or not at all. There is no claim and no lease: until that
-     * commit no other transaction sees the run. A failing step fails the caller's transaction; nothing of the run
-     * remains to retry.
+     * Runs a planned run to its end in the caller's transaction, instead of {@link #persist}, for a caller that waits
+     * for it and whose kind has no external step ({@link #allLocal}): the steps' work, then the run and its steps as
+     * they ended (one statement), commit with whatever planned the run, or not at all. There is no claim and no lease:
+     * until that commit no other transaction sees the run. A failing step fails the caller's transaction; nothing of
+     * the run remains to retry.
      */
     public Uni<Void> runInline(Planned planned) {
         ProvisioningRun run = planned.run();
         RunKind kind = kind(run.kind);
         Instant started = Clock.now();
-        List<Integer> positions = new ArrayList<>();
         List<String> statuses = new ArrayList<>();
         List<Runnable> timings = new ArrayList<>();
-        // The steps' native statements read and refer to rows the caller's session may not have written yet. Once
-        // written, the run and its steps change only by statement: the session's later flushes need not check them.
-        Uni<Void> work = Panache.getSession().chain(s -> s.flush().invoke(() -> {
-            s.detach(run);
-            planned.steps().forEach(s::detach);
-        }));
+        // The steps' native statements read and refer to rows the caller's session may not have written yet.
+        Uni<Void> work = Panache.getSession().chain(s -> s.flush());
         for (ProvisioningStep step : planned.steps()) {
             work = work.chain(() -> {
                 Timer.Sample timing = Timer.start(metrics);
                 return traced(run, step, "step", () -> kind.step(step.name).run(run, step))
                         .onFailure().invoke(() -> timing.stop(stepTimer(run.kind, step.name, StepStatus.FAILED.wire())))
                         .invoke(status -> {
-                            positions.add(step.position);
                             statuses.add(status.wire());
                             timings.add(() -> timing.stop(stepTimer(run.kind, step.name, status.wire())));
                         })
                         .replaceWithVoid();
             });
         }
-        return work.chain(() -> recordDone(run.id, positions, statuses, started, RunEnd.UNSEEN))
+        // The run is written once, as it ended: no other transaction sees it before this one commits, so it is
+        // never seen pending, nobody waits for it and its end notifies no one.
+        return work.chain(() -> Panache.getSession())
+                .chain(s -> insert(s, planned, statuses, started, Clock.now()))
                 .invoke(() -> Tx.afterCommit(() -> {
                     runs(run.kind, "started").increment();
                     timings.forEach(Runnable::run);
@@ -416,7 +453,7 @@ public class SagaEngine {
                 });
             }
             return work.chain(() -> recordDone(run.id, positions, statuses, started,
-                    lastOfRun ? RunEnd.SEEN : RunEnd.NONE));
+                    lastOfRun));
         }).map(v -> {
             timings.forEach(Runnable::run);
             if (lastOfRun) {
@@ -485,39 +522,21 @@ public class SagaEngine {
               from unnest(cast(:positions as int[]), cast(:statuses as text[])) as d(position, status)
              where p.run_id = :run and p.position = d.position""";
 
-    /** Whether recording steps done ends their run, and whether anyone could be waiting for that end. */
-    private enum RunEnd {
-        /** The steps are not the run's last. */
-        NONE,
-        /** The run ends; other transactions have seen it, so its end notifies every instance's waiters. */
-        SEEN,
-        /**
-         * The run ends in the transaction that created it ({@link #runInline}): no other transaction has seen it, so
-         * no one waits for it and it sends no notification. A transaction that notifies takes PostgreSQL's notify
-         * queue lock for its commit, one such commit at a time in the whole cluster.
-         */
-        UNSEEN
-    }
-
     /**
-     * Records steps done in one attempt each (statuses succeeded or skipped) and, when they were the run's last, ends
-     * the run as succeeded ({@link #finish}, noting {@code started} as its start unless a claim noted one): one
-     * statement either way, a round trip less on every run that ends with local steps, an inline create's among them.
+     * Records steps done in one attempt each (statuses succeeded or skipped) and, when they were the run's last
+     * ({@code endsRun}), ends the run as succeeded ({@link #finish}, noting {@code started} as its start unless a
+     * claim noted one), which notifies every instance's waiters: one statement either way, a round trip less on every
+     * run that ends with local steps.
      */
     private Uni<Void> recordDone(String runId, List<Integer> positions, List<String> statuses, Instant started,
-            RunEnd end) {
+            boolean endsRun) {
         Instant finished = Clock.now();
         return Panache.getSession().chain(s -> {
-            var query = switch (end) {
-                case NONE -> s.createNativeQuery(STEPS_DONE);
-                case SEEN -> s.createNativeQuery("with done as (" + STEPS_DONE + "), " + ENDED + NOTIFY_ENDED)
-                        .setParameter("channel", RunWaiters.CHANNEL);
-                case UNSEEN -> s.createNativeQuery("with done as (" + STEPS_DONE + "), " + ENDED
-                        + " select id from ended");
-            };
-            if (end != RunEnd.NONE) {
-                query.setParameter("status", RunStatus.SUCCEEDED.wire()).setParameter("error", null);
-            }
+            var query = endsRun
+                    ? s.createNativeQuery("with done as (" + STEPS_DONE + "), " + ENDED + NOTIFY_ENDED)
+                            .setParameter("channel", RunWaiters.CHANNEL)
+                            .setParameter("status", RunStatus.SUCCEEDED.wire()).setParameter("error", null)
+                    : s.createNativeQuery(STEPS_DONE);
             query.setParameter("positions", positions.toArray(Integer[]::new))
                     .setParameter("statuses", statuses.toArray(String[]::new)).setParameter("started", started)
                     .setParameter("finished", finished).setParameter("run", runId);

@@ -313,12 +313,11 @@ public class WorkspaceService {
                 ws.provisioningRunId = run.run().id;
                 boolean inline = waits && provisioning.allLocal(WorkspaceRuns.CREATE);
                 // From here the session flushes only where a later statement reads what it wrote: with the
-                // owner's membership (the join budget counts it; the workspace and its run are written with it),
-                // before the run's steps, and at commit. Flushing before every native statement too would check
+                // owner's membership (the join budget counts it; the workspace is written with it), before the run
+                // (its steps' work, or its pending rows) and at commit. Flushing before every native statement too would check
                 // every entity of the session for changes each time: most of a create's cost.
                 return Panache.getSession().invoke(sess -> sess.setFlushMode(FlushMode.COMMIT))
                         .chain(() -> ws.persist())
-                        .chain(() -> provisioning.persist(run))
                         .chain(() -> {
                             WorkspaceView view = WorkspaceMapper.view(ws, org.name);
                             return events.append("workspace.created", caller.actor(), caller.requestId(),
@@ -326,7 +325,7 @@ public class WorkspaceService {
                                     .chain(() -> memberships.add(ws, owner, Role.OWNER,
                                             p.isService() ? caller.actor() : null, caller.actor(),
                                             caller.requestId(), ws.createdAt))
-                                    .chain(() -> inline ? provisioning.runInline(run) : Uni.createFrom().voidItem())
+                                    .chain(() -> inline ? provisioning.runInline(run) : provisioning.persist(run))
                                     // Last, so the per-user lock it takes is held only until the commit.
                                     .chain(() -> seats.requireJoinBudget(owner.userId(), true))
                                     .map(v -> new Created(inline ? WorkspaceMapper.view(ws, org.name) : view,
