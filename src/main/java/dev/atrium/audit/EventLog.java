@@ -1,8 +1,14 @@
 package dev.atrium.audit;
 
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.atrium.cell.Cells;
+import dev.atrium.common.db.Tx;
 import dev.atrium.common.json.DbJsonFormat;
 import dev.atrium.common.security.Actor;
 import dev.atrium.common.time.Clock;
@@ -16,10 +22,12 @@ import jakarta.persistence.FlushModeType;
  * Before/after carry the API representation of the resource, which holds no secrets by construction.
  *
  * <p>
- * An event is one insert statement, sent at once: nothing reads it back in the transaction that writes it, and it
- * refers to no other row by key, so it needs neither the session's flush before it nor a place among the entities
- * the session tracks and flushes. Its JSON is sent as text and parsed by PostgreSQL (a string bound where jsonb is
- * expected would be stored as a JSON string).
+ * Nothing reads an event back in the transaction that writes it, and an event refers to no other row by key, so it
+ * needs neither the session's flush before it nor a place among the entities the session tracks and flushes. In a
+ * unit of work ({@link Tx#run}) the unit's events are written together in one statement at its end, before its
+ * commit (a create writes three); elsewhere an event is one insert, sent at once. Either way its representations are
+ * written to text when it is appended, as they are then. Its JSON is sent as text and parsed by PostgreSQL (a string
+ * bound where jsonb is expected would be stored as a JSON string).
  */
 @ApplicationScoped
 public class EventLog {
@@ -30,6 +38,20 @@ public class EventLog {
             values (:id, :type, :at, cast(cast(:actor as text) as jsonb), :actorId, :organization, :workspace,
                     :resourceType, :resource, cast(cast(:before as text) as jsonb), cast(cast(:after as text) as jsonb),
                     :request)""";
+
+    /** Several events, in the order they were appended: each column an array, the timestamps as ISO-8601 text. */
+    private static final String INSERT_ALL = """
+            insert into events (id, type, occurred_at, actor, actor_id, organization_id, workspace_id, resource_type,
+                                resource_id, before, after, request_id)
+            select e.id, e.type, cast(e.at as timestamptz), cast(e.actor as jsonb), e.actor_id, e.organization,
+                   e.workspace, e.resource_type, e.resource, cast(e.before as jsonb), cast(e.after as jsonb), e.request
+              from unnest(cast(:ids as text[]), cast(:types as text[]), cast(:ats as text[]), cast(:actors as text[]),
+                          cast(:actorIds as text[]), cast(:organizations as text[]), cast(:workspaces as text[]),
+                          cast(:resourceTypes as text[]), cast(:resources as text[]), cast(:befores as text[]),
+                          cast(:afters as text[]), cast(:requests as text[]))
+                   with ordinality as e(id, type, at, actor, actor_id, organization, workspace, resource_type,
+                                        resource, before, after, request, n)
+             order by e.n""";
 
     private final Cells cells;
     private final ObjectMapper json;
@@ -42,20 +64,64 @@ public class EventLog {
     public record Subject(String organizationId, String workspaceId, String resourceType, String resourceId) {
     }
 
+    /** An event as it is written: its actor and representations already text. */
+    private record Row(String id, String type, Instant at, String actor, String actorId, Subject subject,
+            String before, String after, String requestId) {
+    }
+
+    /** The events of one unit of work, written in one statement before its commit. */
+    private final class Pending implements Tx.Batch {
+        final List<Row> rows = new ArrayList<>();
+
+        @Override
+        public Uni<Void> write() {
+            return rows.size() == 1 ? insert(rows.get(0)) : insertAll(rows);
+        }
+    }
+
     public Uni<Void> append(String type, Actor actor, String requestId, Subject subject, Object before,
             Object after) {
-        String id = cells.newId("evt");
+        // The API's representations, written by its mapper straight to text. Their text is storable: it came in
+        // through a checked body, path or query, a token whose claims were checked, or the database.
+        Row row = new Row(cells.newId("evt"), type, Clock.now(), DbJsonFormat.text(actor), actor.id(), subject,
+                DbJsonFormat.text(json, before), DbJsonFormat.text(json, after), requestId);
+        Pending pending = Tx.batch(Pending.class, Pending::new);
+        if (pending == null) {
+            return insert(row);
+        }
+        pending.rows.add(row);
+        return Uni.createFrom().voidItem();
+    }
+
+    private static Uni<Void> insert(Row row) {
+        Subject subject = row.subject();
         return Panache.getSession().chain(s -> s.createNativeQuery(INSERT)
-                .setParameter("id", id).setParameter("type", type).setParameter("at", Clock.now())
-                .setParameter("actor", DbJsonFormat.text(actor)).setParameter("actorId", actor.id())
+                .setParameter("id", row.id()).setParameter("type", row.type()).setParameter("at", row.at())
+                .setParameter("actor", row.actor()).setParameter("actorId", row.actorId())
                 .setParameter("organization", subject.organizationId())
                 .setParameter("workspace", subject.workspaceId())
                 .setParameter("resourceType", subject.resourceType()).setParameter("resource", subject.resourceId())
-                // The API's representations, written by its mapper straight to text. Their text is storable: it came
-                // in through a checked body, path or query, a token whose claims were checked, or the database.
-                .setParameter("before", DbJsonFormat.text(json, before))
-                .setParameter("after", DbJsonFormat.text(json, after))
-                .setParameter("request", requestId).setFlushMode(FlushModeType.COMMIT).executeUpdate())
+                .setParameter("before", row.before()).setParameter("after", row.after())
+                .setParameter("request", row.requestId()).setFlushMode(FlushModeType.COMMIT).executeUpdate())
                 .replaceWithVoid();
+    }
+
+    private static Uni<Void> insertAll(List<Row> rows) {
+        return Panache.getSession().chain(s -> s.createNativeQuery(INSERT_ALL)
+                .setParameter("ids", column(rows, Row::id)).setParameter("types", column(rows, Row::type))
+                .setParameter("ats", column(rows, r -> r.at().toString()))
+                .setParameter("actors", column(rows, Row::actor)).setParameter("actorIds", column(rows, Row::actorId))
+                .setParameter("organizations", column(rows, r -> r.subject().organizationId()))
+                .setParameter("workspaces", column(rows, r -> r.subject().workspaceId()))
+                .setParameter("resourceTypes", column(rows, r -> r.subject().resourceType()))
+                .setParameter("resources", column(rows, r -> r.subject().resourceId()))
+                .setParameter("befores", column(rows, Row::before)).setParameter("afters", column(rows, Row::after))
+                .setParameter("requests", column(rows, Row::requestId)).setFlushMode(FlushModeType.COMMIT)
+                .executeUpdate())
+                .replaceWithVoid();
+    }
+
+    private static String[] column(List<Row> rows, Function<Row, String> value) {
+        return rows.stream().map(value).toArray(String[]::new);
     }
 }

@@ -21,6 +21,7 @@ import dev.atrium.support.Contract;
 import dev.atrium.support.Db;
 import dev.atrium.support.Tokens;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
 
@@ -90,6 +91,33 @@ class AuditTest {
         assertEquals("workspace.updated", event.get("type"));
         assertEquals(before, event.get("before"));
         assertEquals(after, event.get("after"));
+    }
+
+    /**
+     * A unit of work writes its events together at its end (a create: the workspace's and its owner's), in its own
+     * transaction and in the order they happened, each as it was when it happened: the workspace's is the answer's,
+     * still provisioning, though the create's transaction went on to change it. A create that fails writes none.
+     */
+    @Test
+    void aCreatesEventsCommitWithItEachAsItWasWhenItHappened() throws InterruptedException {
+        String sub = Tokens.unique("aud-unit");
+        String token = Tokens.user(sub);
+        String slug = "unit-" + System.nanoTime();
+        Map<String, Object> created = Api.as(token).body(Map.of("name", "Unit", "slug", slug)).post("/v1/workspaces")
+                .then().statusCode(202).extract().jsonPath().getMap("");
+        assertEquals("provisioning", created.get("status"));
+        var rows = db.rows("select type, txid::text as txid, after::text as after from events"
+                + " where workspace_id = $1 and type in ('workspace.created', 'member.added') order by id",
+                created.get("id"));
+        assertEquals(List.of("workspace.created", "member.added"), rows.stream().map(r -> r.getString("type")).toList());
+        assertEquals(1, rows.stream().map(r -> r.getString("txid")).distinct().count(), "one transaction wrote both");
+        assertEquals(created, JsonPath.from(rows.get(0).getString("after")).getMap(""));
+        db.awaitWorkspaceStatus(created.get("id"), "active");
+
+        long events = db.count("select count(*) from events where actor_id = $1", sub);
+        Api.as(token).body(Map.of("name", "Unit again", "slug", slug))
+                .post("/v1/workspaces").then().statusCode(409).body("field", equalTo("slug"));
+        assertEquals(events, db.count("select count(*) from events where actor_id = $1", sub));
     }
 
     @Test
