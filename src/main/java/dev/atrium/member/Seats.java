@@ -81,22 +81,27 @@ public class Seats {
      */
     public Uni<Void> requireJoinBudget(String userId, boolean includesThisJoin) {
         int allowed = includesThisJoin ? maxJoinedWorkspaces + 1 : maxJoinedWorkspaces;
+        if (allowed <= 0) {
+            return Uni.createFrom().failure(joinLimit());
+        }
+        // Under the user's lock (held until the commit), whether the row at position `allowed` of their live
+        // memberships exists: one statement (V11). PostgreSQL walks at most that many entries of the index and
+        // answers one row or none, so neither the cost nor what crosses the wire follows what a user owns, nor the
+        // size of the cell. A membership knows whether its workspace is live (V10), so this reads the user's
+        // memberships alone.
         return Panache.getSession().chain(s -> Rows.count(s.createNativeQuery(
-                "select pg_advisory_xact_lock(hashtextextended(:u, 7))").setParameter("u", userId))
-                // Whether the user is at the limit: the row at position `allowed` of their live memberships exists.
-                // PostgreSQL walks at most that many entries of the index and answers one row or none, so neither
-                // the cost nor what crosses the wire follows what a user owns, nor the size of the cell. A membership
-                // knows whether its workspace is live (V10), so this reads the user's memberships alone.
-                .chain(() -> allowed <= 0 ? Uni.createFrom().item(1)
-                        : Rows.count(s.createNativeQuery("select 1 from workspace_members"
-                                + " where user_id = :u and workspace_live offset :before limit 1")
-                                .setParameter("u", userId).setParameter("before", allowed - 1))))
+                "select 1 where user_at_join_limit(:u, :allowed)").setParameter("u", userId)
+                .setParameter("allowed", allowed)))
                 .map(atLimit -> {
                     if (atLimit > 0) {
-                        throw new ApiException(403, "limit_exceeded", "The user already belongs to "
-                                + maxJoinedWorkspaces + " workspaces, the most one user may join.");
+                        throw joinLimit();
                     }
                     return null;
                 });
+    }
+
+    private ApiException joinLimit() {
+        return new ApiException(403, "limit_exceeded", "The user already belongs to " + maxJoinedWorkspaces
+                + " workspaces, the most one user may join.");
     }
 }

@@ -29,6 +29,7 @@ import dev.atrium.common.id.Ids;
 import dev.atrium.support.Api;
 import dev.atrium.support.Contract;
 import dev.atrium.support.Db;
+import dev.atrium.support.Parallel;
 import dev.atrium.support.Tokens;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
@@ -428,7 +429,7 @@ class InvitationApiTest {
             String email = Tokens.unique("c" + i) + "@example.com";
             calls.add(() -> invite(owner.token(), wsId, email, "member"));
         }
-        List<Response> answers = runAll(calls);
+        List<Response> answers = Parallel.all(calls);
         long created = answers.stream().filter(r -> r.statusCode() == 201).count();
         long refused = answers.stream()
                 .filter(r -> r.statusCode() == 403 && "limit_exceeded".equals(r.jsonPath().getString("code"))).count();
@@ -534,20 +535,6 @@ class InvitationApiTest {
                 .isEmpty());
         Api.as(owner.token()).get("/v1/workspaces/" + wsId + "/audit").then().statusCode(200)
                 .body(not(org.hamcrest.Matchers.containsString(other)));
-    }
-
-    private static List<Response> runAll(List<Callable<Response>> calls) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(16);
-        try {
-            List<Future<Response>> futures = pool.invokeAll(calls);
-            List<Response> out = new ArrayList<>();
-            for (Future<Response> f : futures) {
-                out.add(f.get());
-            }
-            return out;
-        } finally {
-            pool.shutdownNow();
-        }
     }
 
     @Test

@@ -110,16 +110,17 @@ class SqlBudgetTest {
                 .extract().path("id");
         create.get();
         Cost created = leastCost(create::get);
-        // The create: organization and role, the workspace, the owner, its run with its steps (one statement), its
-        // two events (one statement at the end), the join budget (7) in one transaction. Its run, with the test profile's dataplane: the claim, the environments
-        // with their steps recorded in one statement each, the dataplane call recorded before and after, then
-        // access and activation, their steps' record with the run's end and its notification in one statement (5
-        // transactions, each reading the run, its steps and the workspace under a lease check; the access step reads
-        // the owner in the statement that writes its relationships); the waiting request reads the run when it
-        // arrives and when woken, and the workspace at the end. 35 when this was written (37 while the run and its
-        // steps were two statements and the events one each, 38 while the last steps' record and the run's end were
-        // two). The least of three creates: see leastCost.
-        assertTrue(created.statements() <= 35, "statements of a create until active: " + created);
+        // The create: organization and role, the workspace, the owner, its run with its steps (one statement), the
+        // join budget under the user's lock (one), its two events (one, at the end): 6 in one transaction. Its run,
+        // with the test profile's dataplane: the claim, the environments with their steps recorded in one statement
+        // each, the dataplane call recorded before and after, then access and activation, their steps' record with
+        // the run's end and its notification in one statement (5 transactions, each reading the run, its steps and
+        // the workspace under a lease check; the access step reads the owner in the statement that writes its
+        // relationships); the waiting request reads the run when it arrives and when woken, and the workspace at the
+        // end. 34 when this was written (37 while the run and its steps were two statements, each event one and the
+        // join budget's lock and count two; 38 while the last steps' record and the run's end were two). The least of
+        // three creates: see leastCost.
+        assertTrue(created.statements() <= 34, "statements of a create until active: " + created);
         assertEquals(6, created.writeTransactions(), "commits of a create until active: " + created);
     }
 

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import dev.atrium.support.Api;
 import dev.atrium.support.Contract;
 import dev.atrium.support.Db;
+import dev.atrium.support.Parallel;
 import dev.atrium.support.Tokens;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
@@ -311,5 +312,35 @@ class WorkspaceCreateTest {
         create.accept(202);
         create.accept(403);
         assertEquals(102, db.count("select count(*) from workspace_members where user_id = $1", sub));
+    }
+    /**
+     * Parallel creates by one user near the limit: each takes the user's lock and counts what committed before it got
+     * it, so exactly the free places are taken, whatever the interleaving.
+     */
+    @Test
+    void parallelCreatesNeverPassTheJoinLimit() throws Exception {
+        String sub = Tokens.unique("rush");
+        String token = Tokens.user(sub);
+        String org = Api.organization(token, "Rush " + System.nanoTime()).get("id").toString();
+        db.rows("insert into workspaces (id, organization_id, name, slug, region, tenancy_model, status, billing_mode,"
+                + " plan, settings, metadata, created_at, updated_at, created_by, updated_by)"
+                + " select 'ws_rush' || g || substr(md5(random()::text), 1, 8), $1, 'w' || g, 'rush-' || g,"
+                + " 'us-east-1', 'shared', 'active', 'single', 'free', '{}', '{}', now(), now(), '{}', '{}'"
+                + " from generate_series(1, 95) g", org);
+        db.rows("insert into workspace_members (id, workspace_id, user_id, role, joined_at)"
+                + " select 'mem_' || md5(w.id), w.id, $2, 'owner', now() from workspaces w"
+                + " where w.organization_id = $1", org, sub);
+        List<Callable<Response>> calls = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            // Names of their own: creates of one slug would wait for each other on its unique index instead.
+            Map<String, Object> body = Map.of("organization_id", org, "name", "Rush " + i);
+            calls.add(() -> Api.as(token).body(body).post("/v1/workspaces"));
+        }
+        var answers = Parallel.all(calls);
+        assertEquals(5, answers.stream().filter(r -> r.statusCode() == 202).count(), "creates answered 202");
+        assertEquals(11, answers.stream().filter(r -> r.statusCode() == 403
+                && "limit_exceeded".equals(r.jsonPath().getString("code"))).count(), "creates refused");
+        assertEquals(100, db.count("select count(*) from workspace_members where user_id = $1", sub));
+        assertEquals(100, db.count("select count(*) from workspaces where organization_id = $1", org));
     }
 }
