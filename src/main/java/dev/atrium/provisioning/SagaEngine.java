@@ -202,8 +202,8 @@ public class SagaEngine {
      * {@code null}), each step in its status of {@code statuses}, attempted once between {@code started} and
      * {@code finished} when the run has finished.
      */
-    private static Uni<Void> insert(Mutiny.Session s, Planned planned,
-            List<String> statuses, Instant started, Instant finished) {
+    private static Uni<Void> insert(Mutiny.Session s, Planned planned, List<String> statuses, Instant started,
+            Instant finished) {
         ProvisioningRun run = planned.run();
         return Rows.count(s.createNativeQuery(INSERT_RUN)
                 .setParameter("id", run.id).setParameter("workspace", run.workspaceId).setParameter("kind", run.kind)
@@ -452,8 +452,7 @@ public class SagaEngine {
                             .replaceWithVoid();
                 });
             }
-            return work.chain(() -> recordDone(run.id, positions, statuses, started,
-                    lastOfRun));
+            return work.chain(() -> recordDone(run.id, positions, statuses, started, lastOfRun));
         }).map(v -> {
             timings.forEach(Runnable::run);
             if (lastOfRun) {
