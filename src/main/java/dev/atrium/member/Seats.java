@@ -75,20 +75,18 @@ public class Seats {
     }
 
     /**
-     * A user belongs to at most {@code atrium.limits.max-joined-workspaces} live workspaces. The advisory lock per
-     * user serializes that user's joins; callers take it as late as they can, so it is held only until their commit.
-     * {@code includesThisJoin}: the caller's new membership is already written (and so counted).
+     * A user belongs to at most {@code atrium.limits.max-joined-workspaces} live workspaces. The lock of the user's
+     * count (V12) serializes that user's joins until their commit: a membership written takes it, and so does this
+     * check. {@code includesThisJoin}: the caller's new membership is already written (and so counted).
      */
     public Uni<Void> requireJoinBudget(String userId, boolean includesThisJoin) {
         int allowed = includesThisJoin ? maxJoinedWorkspaces + 1 : maxJoinedWorkspaces;
         if (allowed <= 0) {
             return Uni.createFrom().failure(joinLimit());
         }
-        // Under the user's lock (held until the commit), whether the row at position `allowed` of their live
-        // memberships exists: one statement (V11). PostgreSQL walks at most that many entries of the index and
-        // answers one row or none, so neither the cost nor what crosses the wire follows what a user owns, nor the
-        // size of the cell. A membership knows whether its workspace is live (V10), so this reads the user's
-        // memberships alone.
+        // Under the user's lock (held until the commit), whether their count of live memberships has reached
+        // `allowed`: one statement, one row read (V12), whatever the user owns, the limit or the size of the cell.
+        // The database keeps the count with every membership written and every workspace deleted or restored.
         return Panache.getSession().chain(s -> Rows.count(s.createNativeQuery(
                 "select 1 where user_at_join_limit(:u, :allowed)").setParameter("u", userId)
                 .setParameter("allowed", allowed)))

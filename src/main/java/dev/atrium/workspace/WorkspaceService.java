@@ -326,7 +326,7 @@ public class WorkspaceService {
                                             p.isService() ? caller.actor() : null, caller.actor(),
                                             caller.requestId(), ws.createdAt))
                                     .chain(() -> inline ? provisioning.runInline(run) : provisioning.persist(run))
-                                    // Last, so the per-user lock it takes is held only until the commit.
+                                    // The owner's count, locked since their membership was written (V12).
                                     .chain(() -> seats.requireJoinBudget(owner.userId(), true))
                                     .map(v -> new Created(inline ? WorkspaceMapper.view(ws, org.name) : view,
                                             etag(ws, org), ws.provisioningRunId, inline));

@@ -404,6 +404,36 @@ class InvitationApiTest {
         accept(busy.token(), token).then().statusCode(200);
     }
 
+    /**
+     * Accepts of one user near the joined-workspaces limit, each into a workspace of its own and all at once: the
+     * check comes before the membership is written, so it must wait for the joins in flight; exactly the free places
+     * are taken, and the user's count is the number of their live memberships.
+     */
+    @Test
+    void parallelAcceptsOfOneUserNeverPassTheJoinLimit() throws Exception {
+        User owner = User.make("own");
+        User busy = User.make("busy");
+        Object first = Api.activeWorkspace(owner.token()).get("id");
+        db.rows("insert into workspaces select (jsonb_populate_record(null::workspaces, to_jsonb(w)"
+                + " || jsonb_build_object('id', w.id || '_' || g, 'slug', w.slug || '-' || g))).*"
+                + " from workspaces w, generate_series(1, 98) g where w.id = $1", first);
+        db.rows("insert into workspace_members (id, workspace_id, user_id, role, joined_at)"
+                + " select 'mem_' || g || md5(random()::text), $1 || '_' || g, $2, 'viewer', now()"
+                + " from generate_series(1, 98) g", first, busy.sub());
+        List<Callable<Response>> calls = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            Object wsId = i == 0 ? first : Api.activeWorkspace(owner.token()).get("id");
+            String token = invited(owner.token(), wsId, busy.email(), "member");
+            calls.add(() -> accept(busy.token(), token));
+        }
+        List<Response> answers = Parallel.all(calls);
+        assertEquals(2, answers.stream().filter(r -> r.statusCode() == 200).count(), "accepts answered 200");
+        assertEquals(4, answers.stream().filter(r -> r.statusCode() == 403
+                && "limit_exceeded".equals(r.jsonPath().getString("code"))).count(), "accepts refused");
+        assertEquals(100, db.count("select count(*) from workspace_members where user_id = $1", busy.sub()));
+        assertEquals(100, db.count("select live from user_join_counts where user_id = $1", busy.sub()));
+    }
+
     @Test
     void freePlanSeatsAndPooledLimitBelowUsage() {
         User owner = User.make("own");

@@ -312,10 +312,16 @@ class WorkspaceCreateTest {
         create.accept(202);
         create.accept(403);
         assertEquals(102, db.count("select count(*) from workspace_members where user_id = $1", sub));
+        // The count the check reads (V12) is the user's live memberships, kept through every change above.
+        assertEquals(100, db.count("select live from user_join_counts where user_id = $1", sub));
+        db.rows("delete from workspace_members where user_id = $1 and workspace_id in (select id from workspaces"
+                + " where organization_id = $2 and status <> 'deleted' order by id limit 3)", sub, org);
+        assertEquals(97, db.count("select live from user_join_counts where user_id = $1", sub));
     }
     /**
-     * Parallel creates by one user near the limit: each takes the user's lock and counts what committed before it got
-     * it, so exactly the free places are taken, whatever the interleaving.
+     * Parallel creates by one user near the limit: each holds the lock of the user's count from the moment its
+     * membership is written and reads the count with what committed before, so exactly the free places are taken,
+     * whatever the interleaving.
      */
     @Test
     void parallelCreatesNeverPassTheJoinLimit() throws Exception {
@@ -342,5 +348,6 @@ class WorkspaceCreateTest {
                 && "limit_exceeded".equals(r.jsonPath().getString("code"))).count(), "creates refused");
         assertEquals(100, db.count("select count(*) from workspace_members where user_id = $1", sub));
         assertEquals(100, db.count("select count(*) from workspaces where organization_id = $1", org));
+        assertEquals(100, db.count("select live from user_join_counts where user_id = $1", sub));
     }
 }
