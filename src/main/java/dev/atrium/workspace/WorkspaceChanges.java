@@ -1,6 +1,7 @@
 package dev.atrium.workspace;
 
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 import dev.atrium.audit.EventLog;
 import dev.atrium.common.db.Locks;
@@ -47,6 +48,23 @@ public class WorkspaceChanges {
     public Uni<Changed> apply(Workspace ws, Actor actor, String requestId, String eventType,
             Function<Organization, Uni<Void>> change) {
         return apply(ws, actor, requestId, eventType, null, change);
+    }
+
+    /**
+     * A change to a workspace its transaction persists next, made before the row is first written, so that the row
+     * is written once, as changed, instead of inserted and then updated: no lock (no other transaction can see the
+     * workspace yet), no If-Match, no flush. Stamps who and when as {@link #apply} does and answers the change's
+     * event, views before and after taken now, for the caller to append where the change belongs in its order.
+     */
+    public Supplier<Uni<Void>> beforeInsert(Workspace ws, String organizationName, Actor actor, String requestId,
+            String eventType, Runnable change) {
+        WorkspaceView before = WorkspaceMapper.view(ws, organizationName);
+        change.run();
+        ws.updatedAt = Clock.now();
+        ws.updatedBy = actor;
+        WorkspaceView after = WorkspaceMapper.view(ws, organizationName);
+        return () -> events.append(eventType, actor, requestId,
+                new EventLog.Subject(ws.organizationId, ws.id, "workspace", ws.id), before, after).replaceWithVoid();
     }
 
     public Uni<Changed> apply(Workspace ws, Actor actor, String requestId, String eventType, String ifMatch,

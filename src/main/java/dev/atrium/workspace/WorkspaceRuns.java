@@ -2,6 +2,7 @@ package dev.atrium.workspace;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import dev.atrium.cell.Cells;
 import dev.atrium.common.security.Actor;
@@ -52,8 +53,9 @@ public class WorkspaceRuns {
                 dataplaneStep(true),
                 local("access", (run, ws) -> relationships.writeOwner(ws),
                         (run, ws) -> relationships.deleteAll(ws.id).replaceWithVoid()),
-                local("activate", (run, ws) -> transition(ws, WorkspaceStatus.ACTIVE, "workspace.provisioned", null),
-                        null))) {
+                // A workspace already active was activated with its insert (activateBeforeInsert): nothing to do.
+                local("activate", (run, ws) -> WorkspaceStatus.ACTIVE.is(ws.status) ? Uni.createFrom().voidItem()
+                        : transition(ws, WorkspaceStatus.ACTIVE, "workspace.provisioned", null), null))) {
 
             @Override
             public Uni<Void> gaveUp(ProvisioningRun run) {
@@ -193,6 +195,20 @@ public class WorkspaceRuns {
     private static Uni<Void> deleteEnvironments(String workspaceId) {
         return Panache.getSession().chain(s -> s.createNativeQuery("delete from environments where workspace_id = :ws")
                 .setParameter("ws", workspaceId).executeUpdate()).replaceWithVoid();
+    }
+
+    /**
+     * The activate step's change made to a workspace not yet written, for a create whose run goes on to run inline
+     * in the same transaction ({@code SagaEngine.runInline}): its row is then inserted once, active, and the step
+     * finds nothing to do. Nobody sees the workspace before that commit, so it is never seen provisioning but in the
+     * events. Answers the step's event ({@code workspace.provisioned}), for the caller to append once the run's other
+     * steps are done, where the step would have written it.
+     */
+    Supplier<Uni<Void>> activateBeforeInsert(Workspace ws, String organizationName) {
+        return changes.beforeInsert(ws, organizationName, Actor.SYSTEM, null, "workspace.provisioned", () -> {
+            WorkspaceStatus.transition(ws, WorkspaceStatus.ACTIVE);
+            ws.failureReason = null;
+        });
     }
 
     /** Moves the workspace through the status machine and writes the event, in the step's transaction. */

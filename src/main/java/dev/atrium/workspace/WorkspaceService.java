@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 import org.hibernate.FlushMode;
 
@@ -84,14 +85,16 @@ public class WorkspaceService {
     private final Memberships memberships;
     private final WorkspaceChanges changes;
     private final WorkspaceQueries queries;
+    private final WorkspaceRuns runs;
     private final PeerClient peers;
     private final FanOut fanOut;
 
     public WorkspaceService(Cells cells, Access access, EventLog events, Idempotency idempotency, ObjectMapper json,
             OrganizationService organizations, ProvisioningService provisioning, Plans plans,
             MeterRegistry metrics, Seats seats, PeerClient peers, FanOut fanOut, Memberships memberships,
-            WorkspaceChanges changes, WorkspaceQueries queries) {
+            WorkspaceChanges changes, WorkspaceQueries queries, WorkspaceRuns runs) {
         this.changes = changes;
+        this.runs = runs;
         this.queries = queries;
         this.seats = seats;
         this.memberships = memberships;
@@ -312,25 +315,24 @@ public class WorkspaceService {
                 var run = provisioning.plan(WorkspaceRuns.CREATE, ws.id);
                 ws.provisioningRunId = run.run().id;
                 boolean inline = waits && provisioning.allLocal(WorkspaceRuns.CREATE);
+                WorkspaceView view = WorkspaceMapper.view(ws, org.name);
+                // A run about to run inline activates the workspace before its first write: one insert, no update.
+                Supplier<Uni<Void>> activated = inline ? runs.activateBeforeInsert(ws, org.name) : null;
                 // From here the session flushes only where a later statement reads what it wrote: with the
                 // owner's membership (the join budget counts it; the workspace is written with it), before the run
                 // (its steps' work, or its pending rows) and at commit. Flushing before every native statement too would check
                 // every entity of the session for changes each time: most of a create's cost.
                 return Panache.getSession().invoke(sess -> sess.setFlushMode(FlushMode.COMMIT))
                         .chain(() -> ws.persist())
-                        .chain(() -> {
-                            WorkspaceView view = WorkspaceMapper.view(ws, org.name);
-                            return events.append("workspace.created", caller.actor(), caller.requestId(),
-                                    new EventLog.Subject(org.id, ws.id, "workspace", ws.id), null, view)
-                                    .chain(() -> memberships.add(ws, owner, Role.OWNER,
-                                            p.isService() ? caller.actor() : null, caller.actor(),
-                                            caller.requestId(), ws.createdAt))
-                                    .chain(() -> inline ? provisioning.runInline(run) : provisioning.persist(run))
-                                    // The owner's count, locked since their membership was written (V12).
-                                    .chain(() -> seats.requireJoinBudget(owner.userId(), true))
-                                    .map(v -> new Created(inline ? WorkspaceMapper.view(ws, org.name) : view,
-                                            etag(ws, org), ws.provisioningRunId, inline));
-                        });
+                        .chain(() -> events.append("workspace.created", caller.actor(), caller.requestId(),
+                                new EventLog.Subject(org.id, ws.id, "workspace", ws.id), null, view))
+                        .chain(() -> memberships.add(ws, owner, Role.OWNER, p.isService() ? caller.actor() : null,
+                                caller.actor(), caller.requestId(), ws.createdAt))
+                        .chain(() -> inline ? provisioning.runInline(run).chain(activated::get) : provisioning.persist(run))
+                        // The owner's count, locked since their membership was written (V12).
+                        .chain(() -> seats.requireJoinBudget(owner.userId(), true))
+                        .map(v -> new Created(inline ? WorkspaceMapper.view(ws, org.name) : view, etag(ws, org),
+                                ws.provisioningRunId, inline));
             });
         });
     }
