@@ -8,6 +8,7 @@ import java.util.function.Function;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.atrium.cell.Cells;
+import dev.atrium.common.db.SessionSql;
 import dev.atrium.common.db.Tx;
 import dev.atrium.common.json.DbJsonFormat;
 import dev.atrium.common.security.Actor;
@@ -15,7 +16,6 @@ import dev.atrium.common.time.Clock;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.persistence.FlushModeType;
 
 /**
  * Appends to the event log inside the caller's transaction, so a change and its event commit or vanish together.
@@ -35,9 +35,8 @@ public class EventLog {
     private static final String INSERT = """
             insert into events (id, type, occurred_at, actor, actor_id, organization_id, workspace_id, resource_type,
                                 resource_id, before, after, request_id)
-            values (:id, :type, :at, cast(cast(:actor as text) as jsonb), :actorId, :organization, :workspace,
-                    :resourceType, :resource, cast(cast(:before as text) as jsonb), cast(cast(:after as text) as jsonb),
-                    :request)""";
+            values ($1, $2, $3, cast(cast($4 as text) as jsonb), $5, $6, $7, $8, $9, cast(cast($10 as text) as jsonb),
+                    cast(cast($11 as text) as jsonb), $12)""";
 
     /** Several events, in the order they were appended: each column an array, the timestamps as ISO-8601 text. */
     private static final String INSERT_ALL = """
@@ -45,10 +44,9 @@ public class EventLog {
                                 resource_id, before, after, request_id)
             select e.id, e.type, cast(e.at as timestamptz), cast(e.actor as jsonb), e.actor_id, e.organization,
                    e.workspace, e.resource_type, e.resource, cast(e.before as jsonb), cast(e.after as jsonb), e.request
-              from unnest(cast(:ids as text[]), cast(:types as text[]), cast(:ats as text[]), cast(:actors as text[]),
-                          cast(:actorIds as text[]), cast(:organizations as text[]), cast(:workspaces as text[]),
-                          cast(:resourceTypes as text[]), cast(:resources as text[]), cast(:befores as text[]),
-                          cast(:afters as text[]), cast(:requests as text[]))
+              from unnest(cast($1 as text[]), cast($2 as text[]), cast($3 as text[]), cast($4 as text[]),
+                          cast($5 as text[]), cast($6 as text[]), cast($7 as text[]), cast($8 as text[]),
+                          cast($9 as text[]), cast($10 as text[]), cast($11 as text[]), cast($12 as text[]))
                    with ordinality as e(id, type, at, actor, actor_id, organization, workspace, resource_type,
                                         resource, before, after, request, n)
              order by e.n""";
@@ -95,30 +93,19 @@ public class EventLog {
 
     private static Uni<Void> insert(Row row) {
         Subject subject = row.subject();
-        return Panache.getSession().chain(s -> s.createNativeQuery(INSERT)
-                .setParameter("id", row.id()).setParameter("type", row.type()).setParameter("at", row.at())
-                .setParameter("actor", row.actor()).setParameter("actorId", row.actorId())
-                .setParameter("organization", subject.organizationId())
-                .setParameter("workspace", subject.workspaceId())
-                .setParameter("resourceType", subject.resourceType()).setParameter("resource", subject.resourceId())
-                .setParameter("before", row.before()).setParameter("after", row.after())
-                .setParameter("request", row.requestId()).setFlushMode(FlushModeType.COMMIT).executeUpdate())
-                .replaceWithVoid();
+        return Panache.getSession().chain(s -> SessionSql.update(s, INSERT, row.id(), row.type(),
+                SessionSql.at(row.at()), row.actor(), row.actorId(), subject.organizationId(),
+                subject.workspaceId(), subject.resourceType(), subject.resourceId(), row.before(), row.after(),
+                row.requestId())).replaceWithVoid();
     }
 
     private static Uni<Void> insertAll(List<Row> rows) {
-        return Panache.getSession().chain(s -> s.createNativeQuery(INSERT_ALL)
-                .setParameter("ids", column(rows, Row::id)).setParameter("types", column(rows, Row::type))
-                .setParameter("ats", column(rows, r -> r.at().toString()))
-                .setParameter("actors", column(rows, Row::actor)).setParameter("actorIds", column(rows, Row::actorId))
-                .setParameter("organizations", column(rows, r -> r.subject().organizationId()))
-                .setParameter("workspaces", column(rows, r -> r.subject().workspaceId()))
-                .setParameter("resourceTypes", column(rows, r -> r.subject().resourceType()))
-                .setParameter("resources", column(rows, r -> r.subject().resourceId()))
-                .setParameter("befores", column(rows, Row::before)).setParameter("afters", column(rows, Row::after))
-                .setParameter("requests", column(rows, Row::requestId)).setFlushMode(FlushModeType.COMMIT)
-                .executeUpdate())
-                .replaceWithVoid();
+        return Panache.getSession().chain(s -> SessionSql.update(s, INSERT_ALL, column(rows, Row::id),
+                column(rows, Row::type), column(rows, r -> r.at().toString()), column(rows, Row::actor),
+                column(rows, Row::actorId), column(rows, r -> r.subject().organizationId()),
+                column(rows, r -> r.subject().workspaceId()), column(rows, r -> r.subject().resourceType()),
+                column(rows, r -> r.subject().resourceId()), column(rows, Row::before), column(rows, Row::after),
+                column(rows, Row::requestId))).replaceWithVoid();
     }
 
     private static String[] column(List<Row> rows, Function<Row, String> value) {

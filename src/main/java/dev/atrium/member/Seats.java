@@ -6,6 +6,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import dev.atrium.access.WorkspaceRef;
 import dev.atrium.common.db.Rows;
+import dev.atrium.common.db.SessionSql;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.plan.Plans;
 import io.quarkus.hibernate.reactive.panache.Panache;
@@ -87,9 +88,8 @@ public class Seats {
         // Under the user's lock (held until the commit), whether their count of live memberships has reached
         // `allowed`: one statement, one row read (V12), whatever the user owns, the limit or the size of the cell.
         // The database keeps the count with every membership written and every workspace deleted or restored.
-        return Panache.getSession().chain(s -> Rows.count(s.createNativeQuery(
-                "select 1 where user_at_join_limit(:u, :allowed)").setParameter("u", userId)
-                .setParameter("allowed", allowed)))
+        return Panache.getSession().chain(s -> SessionSql.update(s, "select 1 where user_at_join_limit($1, $2)",
+                userId, allowed))
                 .map(atLimit -> {
                     if (atLimit > 0) {
                         throw joinLimit();

@@ -16,6 +16,7 @@ import org.jboss.logging.Logger;
 
 import dev.atrium.cell.Cells;
 import dev.atrium.common.db.Rows;
+import dev.atrium.common.db.SessionSql;
 import dev.atrium.common.db.Tx;
 import dev.atrium.common.problem.ApiException;
 import dev.atrium.common.time.Clock;
@@ -179,13 +180,12 @@ public class SagaEngine {
             with run as (
                 insert into provisioning_runs (id, workspace_id, kind, status, created_at, started_at, finished_at,
                                                next_attempt_at, retries, updated_at, traceparent)
-                values (:id, :workspace, :kind, :status, :created, :started, :finished, :created, 0, :updated,
-                        :traceparent)
+                values ($1, $2, $3, $4, $5, $6, $7, $5, 0, $8, $9)
                 returning id)
             insert into provisioning_steps (run_id, position, name, status, attempts, started_at, finished_at,
                                             idempotency_key)
-            select run.id, s.position, s.name, s.status, :attempts, :started, :finished, s.key
-              from run, unnest(cast(:names as text[]), cast(:statuses as text[]), cast(:keys as text[]))
+            select run.id, s.position, s.name, s.status, $10, $6, $7, s.key
+              from run, unnest(cast($11 as text[]), cast($12 as text[]), cast($13 as text[]))
                         with ordinality as s(name, status, key, position)""";
 
     /**
@@ -205,17 +205,13 @@ public class SagaEngine {
     private static Uni<Void> insert(Mutiny.Session s, Planned planned, List<String> statuses, Instant started,
             Instant finished) {
         ProvisioningRun run = planned.run();
-        return Rows.count(s.createNativeQuery(INSERT_RUN)
-                .setParameter("id", run.id).setParameter("workspace", run.workspaceId).setParameter("kind", run.kind)
-                .setParameter("status", finished == null ? run.status : RunStatus.SUCCEEDED.wire())
-                .setParameter("created", run.createdAt).setParameter("started", started)
-                .setParameter("finished", finished)
-                .setParameter("updated", finished == null ? run.updatedAt : finished)
-                .setParameter("traceparent", run.traceparent)
-                .setParameter("attempts", finished == null ? 0 : 1)
-                .setParameter("names", planned.steps().stream().map(step -> step.name).toArray(String[]::new))
-                .setParameter("statuses", statuses.toArray(String[]::new))
-                .setParameter("keys", planned.steps().stream().map(step -> step.idempotencyKey).toArray(String[]::new)))
+        return SessionSql.update(s, INSERT_RUN, run.id, run.workspaceId, run.kind,
+                finished == null ? run.status : RunStatus.SUCCEEDED.wire(), SessionSql.at(run.createdAt),
+                SessionSql.at(started), SessionSql.at(finished),
+                SessionSql.at(finished == null ? run.updatedAt : finished), run.traceparent, finished == null ? 0 : 1,
+                planned.steps().stream().map(step -> step.name).toArray(String[]::new),
+                statuses.toArray(String[]::new),
+                planned.steps().stream().map(step -> step.idempotencyKey).toArray(String[]::new))
                 .replaceWithVoid();
     }
 

@@ -1,6 +1,6 @@
 package dev.atrium.workspace;
 
-import dev.atrium.common.db.Rows;
+import dev.atrium.common.db.SessionSql;
 import dev.atrium.common.security.Role;
 import dev.atrium.common.time.Clock;
 import io.quarkus.hibernate.reactive.panache.Panache;
@@ -18,25 +18,24 @@ public class AccessRelationships {
 
     /**
      * Writes the workspace's relationships for its current owner, in the caller's transaction: one statement, which
-     * reads the owner itself (and runs as an update, {@link Rows}); fails when the workspace has no owner.
+     * reads the owner itself and answers a row when there is one ({@link SessionSql}); fails when the workspace has no
+     * owner.
      */
     public Uni<Void> writeOwner(Workspace ws) {
-        return Panache.getSession().chain(s -> Rows.count(s.createNativeQuery("""
+        return Panache.getSession().chain(s -> SessionSql.update(s, """
                 with owner as (
                     select user_id from workspace_members
-                     where workspace_id = :ws and role = :role
+                     where workspace_id = $1 and role = $2
                      limit 1),
                 written as (
                     insert into access_relationships
                         (resource_type, resource_id, relation, subject_type, subject_id, workspace_id, created_at)
-                    select 'workspace', :ws, t.relation, t.subject_type, t.subject_id, :ws, :now
+                    select 'workspace', $1, t.relation, t.subject_type, t.subject_id, $1, $4
                       from owner,
-                           lateral (values ('organization', 'organization', cast(:org as text)),
+                           lateral (values ('organization', 'organization', cast($3 as text)),
                                            ('owner', 'user', owner.user_id)) as t(relation, subject_type, subject_id)
                     on conflict do nothing)
-                select 1 from owner""")
-                .setParameter("ws", ws.id).setParameter("role", Role.OWNER.wire())
-                .setParameter("org", ws.organizationId).setParameter("now", Clock.now())))
+                select 1 from owner""", ws.id, Role.OWNER.wire(), ws.organizationId, SessionSql.at(Clock.now())))
                 .flatMap(owners -> owners == 0
                         ? Uni.createFrom().failure(new IllegalStateException("the workspace has no owner"))
                         : Uni.createFrom().voidItem());

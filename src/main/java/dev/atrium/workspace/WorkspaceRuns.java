@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 import dev.atrium.cell.Cells;
+import dev.atrium.common.db.SessionSql;
 import dev.atrium.common.security.Actor;
 import dev.atrium.common.security.Caller;
 import dev.atrium.common.time.Clock;
@@ -175,14 +176,13 @@ public class WorkspaceRuns {
      */
     private Uni<Void> createEnvironments(Workspace ws) {
         List<String> ids = ENVIRONMENTS.stream().map(name -> cells.newId("env")).toList();
-        return Panache.getSession().chain(s -> s.createNativeQuery("""
+        return Panache.getSession().chain(s -> SessionSql.update(s, """
                 insert into environments (id, workspace_id, name, status, created_at)
-                select id, :ws, name, :status, cast(:now as timestamptz) + (n - 1) * interval '1 microsecond'
-                  from unnest(cast(:ids as text[]), cast(:names as text[])) with ordinality as e(id, name, n)
-                on conflict (workspace_id, name) do nothing""")
-                .setParameter("ws", ws.id).setParameter("status", EnvironmentStatus.READY.wire())
-                .setParameter("now", Clock.now()).setParameter("ids", ids.toArray(String[]::new))
-                .setParameter("names", ENVIRONMENTS.toArray(String[]::new)).executeUpdate()).replaceWithVoid();
+                select id, $1, name, $2, cast($3 as timestamptz) + (n - 1) * interval '1 microsecond'
+                  from unnest(cast($4 as text[]), cast($5 as text[])) with ordinality as e(id, name, n)
+                on conflict (workspace_id, name) do nothing""", ws.id, EnvironmentStatus.READY.wire(),
+                SessionSql.at(Clock.now()), ids.toArray(String[]::new), ENVIRONMENTS.toArray(String[]::new)))
+                .replaceWithVoid();
     }
 
     /** Every environment of the workspace in {@code status} (deleted with it, ready again when it is restored). */
