@@ -6,6 +6,8 @@ import dev.atrium.access.MembershipDirectory;
 import dev.atrium.access.WorkspaceRef;
 import dev.atrium.audit.EventLog;
 import dev.atrium.cell.Cells;
+import dev.atrium.common.db.SessionSql;
+import dev.atrium.common.json.DbJsonFormat;
 import dev.atrium.common.security.Actor;
 import dev.atrium.common.security.Role;
 import dev.atrium.member.dto.MemberView;
@@ -46,24 +48,22 @@ public class Memberships implements MembershipDirectory {
 
     /**
      * Makes {@code joiner} a member with {@code role}, recording {@code member.added} by {@code actor}, in the
-     * caller's transaction (after the workspace row). Answers the new member's view.
+     * caller's transaction: the session is flushed first (the workspace may be the caller's own, not yet written),
+     * then the membership is one statement, with no entity to keep and check for changes until the commit.
+     * Answers the new member's view.
      */
     public Uni<MemberView> add(WorkspaceRef ws, Joiner joiner, Role role, Actor invitedBy, Actor actor,
             String requestId, Instant at) {
-        WorkspaceMember m = new WorkspaceMember();
-        m.id = cells.newId("mem");
-        m.workspaceId = ws.id();
-        m.userId = joiner.userId();
-        m.email = joiner.email();
-        m.name = joiner.name();
-        m.role = role.wire();
-        m.joinedAt = at;
-        m.invitedBy = invitedBy;
-        MemberView view = MemberMapper.view(m);
-        return m.<WorkspaceMember>persist()
-                .chain(() -> Panache.getSession().chain(s -> s.flush()))
+        String id = cells.newId("mem");
+        MemberView view = new MemberView("member", id, joiner.userId(), joiner.email(), joiner.name(), role.wire(),
+                at, invitedBy);
+        return Panache.getSession().chain(s -> s.flush().chain(() -> SessionSql.update(s, """
+                insert into workspace_members (id, workspace_id, user_id, email, name, role, joined_at, invited_by)
+                values ($1, $2, $3, $4, $5, $6, $7, cast(cast($8 as text) as jsonb))""", id, ws.id(),
+                joiner.userId(), joiner.email(), joiner.name(), role.wire(), SessionSql.at(at),
+                DbJsonFormat.text(invitedBy))))
                 .chain(() -> events.append("member.added", actor, requestId,
-                        new EventLog.Subject(ws.organizationId(), ws.id(), "member", m.id), null, view))
+                        new EventLog.Subject(ws.organizationId(), ws.id(), "member", id), null, view))
                 .replaceWith(view);
     }
 }
