@@ -148,17 +148,18 @@ public class Access {
             return Uni.createFrom().failure(apiKeyNotAllowed());
         }
         cells.requireLocal(organizationId, "org", caller.pathAndQuery());
-        return organizations.organization(organizationId).flatMap(org -> {
-            if (org == null) {
-                return Uni.createFrom().failure(ApiException.notFound());
+        Principal p = caller.principal();
+        // A user's role is read with the organization, in one statement; a service has none to read.
+        Uni<OrganizationDirectory.Held> held = p.isUser() ? organizations.organizationWithRole(organizationId, p.id())
+                : organizations.organization(organizationId)
+                        .map(org -> org == null ? null : new OrganizationDirectory.Held(org, null));
+        return held.map(h -> {
+            if (h == null) {
+                throw ApiException.notFound();
             }
-            Principal p = caller.principal();
-            Uni<Role> role = p.isUser() ? organizations.organizationRole(org.id(), p.id())
-                    : Uni.createFrom().nullItem();
-            return role.map(r -> {
-                decide(p, r, r != null && r.atLeast(permission.minimum), permission.serviceScope);
-                return new OrganizationGrant(org, r);
-            });
+            Role r = h.role();
+            decide(p, r, r != null && r.atLeast(permission.minimum), permission.serviceScope);
+            return new OrganizationGrant(h.organization(), r);
         });
     }
 

@@ -9,6 +9,13 @@ public interface OrganizationDirectory {
     /** The organization, or {@code null} when this cell serves none of that id (reference rows excluded). */
     Uni<OrganizationRef> organization(String id);
 
-    /** The role {@code userId} holds in the organization, {@code null} when none. */
-    Uni<Role> organizationRole(String organizationId, String userId);
+    /** An organization and the role a user holds in it ({@code null} when none). */
+    record Held(OrganizationRef organization, Role role) {
+    }
+
+    /**
+     * The organization with {@code userId}'s role in it, read in one statement; {@code null} when this cell serves
+     * none of that id.
+     */
+    Uni<Held> organizationWithRole(String id, String userId);
 }

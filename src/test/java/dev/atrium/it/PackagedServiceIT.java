@@ -269,7 +269,7 @@ class PackagedServiceIT {
                     .body("status", equalTo("active"));
             least = Math.min(least, Math.round(statements() - before));
         }
-        assertTrue(least <= 9, "statements of a waited create without a dataplane: " + least);
+        assertTrue(least <= 8, "statements of a waited create without a dataplane: " + least);
     }
 
     /** Statements the service's PostgreSQL client completed so far. */
