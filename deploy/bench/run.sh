@@ -730,7 +730,7 @@ for name in first get list me create open dataplane; do
     [[ -f $WORK/wrk-$name.txt ]] || continue
     echo "  wrk $name: $(wrk_field "$name" requests) answers in $(wrk_field "$name" seconds)s, $(grep '^statuses:' "$WORK/wrk-$name.txt"), socket errors: $(wrk_field "$name" socket)"
 done
-echo "  creates by SQL (runs that succeeded within the measured window): $CREATE_SQL, $(per_second "$CREATE_SQL" "$CREATE_S")/s; the $USERS creators held at most $CREATOR_MAX memberships each (their joined-workspaces count reads them)"
+echo "  creates by SQL (runs that succeeded within the measured window): $CREATE_SQL, $(per_second "$CREATE_SQL" "$CREATE_S")/s; the $USERS creators held at most $CREATOR_MAX memberships each (since V12 the join check reads one count row per user, whatever that number)"
 if [[ -s $WORK/nmt.txt ]]; then
     # "-  Java Heap (reserved=126MB, committed=126MB)": each category's committed MB, as the JVM accounts for it
     echo "  the JVM's own account of its memory with the RSS (committed MB, NativeMemoryTracking):"
