@@ -54,16 +54,22 @@ public class Memberships implements MembershipDirectory {
      */
     public Uni<MemberView> add(WorkspaceRef ws, Joiner joiner, Role role, Actor invitedBy, Actor actor,
             String requestId, Instant at) {
-        String id = cells.newId("mem");
-        MemberView view = new MemberView("member", id, joiner.userId(), joiner.email(), joiner.name(), role.wire(),
-                at, invitedBy);
+        WorkspaceMember m = new WorkspaceMember(); // the row's values, never persisted: the insert below writes it
+        m.id = cells.newId("mem");
+        m.workspaceId = ws.id();
+        m.userId = joiner.userId();
+        m.email = joiner.email();
+        m.name = joiner.name();
+        m.role = role.wire();
+        m.joinedAt = at;
+        m.invitedBy = invitedBy;
+        MemberView view = MemberMapper.view(m);
         return Panache.getSession().chain(s -> s.flush().chain(() -> SessionSql.update(s, """
                 insert into workspace_members (id, workspace_id, user_id, email, name, role, joined_at, invited_by)
-                values ($1, $2, $3, $4, $5, $6, $7, cast(cast($8 as text) as jsonb))""", id, ws.id(),
-                joiner.userId(), joiner.email(), joiner.name(), role.wire(), SessionSql.at(at),
-                DbJsonFormat.text(invitedBy))))
+                values ($1, $2, $3, $4, $5, $6, $7, cast(cast($8 as text) as jsonb))""", m.id, m.workspaceId,
+                m.userId, m.email, m.name, m.role, SessionSql.at(m.joinedAt), DbJsonFormat.text(m.invitedBy))))
                 .chain(() -> events.append("member.added", actor, requestId,
-                        new EventLog.Subject(ws.organizationId(), ws.id(), "member", id), null, view))
+                        new EventLog.Subject(ws.organizationId(), ws.id(), "member", m.id), null, view))
                 .replaceWith(view);
     }
 }

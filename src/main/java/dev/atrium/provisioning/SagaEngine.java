@@ -208,7 +208,8 @@ public class SagaEngine {
         return SessionSql.update(s, INSERT_RUN, run.id, run.workspaceId, run.kind,
                 finished == null ? run.status : RunStatus.SUCCEEDED.wire(), SessionSql.at(run.createdAt),
                 SessionSql.at(started), SessionSql.at(finished),
-                SessionSql.at(finished == null ? run.updatedAt : finished), run.traceparent, finished == null ? 0 : 1,
+                SessionSql.at(finished == null ? run.updatedAt : finished), run.traceparent,
+                finished == null ? 0 : 1,
                 planned.steps().stream().map(step -> step.name).toArray(String[]::new),
                 statuses.toArray(String[]::new),
                 planned.steps().stream().map(step -> step.idempotencyKey).toArray(String[]::new))

@@ -328,7 +328,8 @@ public class WorkspaceService {
                                 new EventLog.Subject(org.id, ws.id, "workspace", ws.id), null, view))
                         .chain(() -> memberships.add(ws, owner, Role.OWNER, p.isService() ? caller.actor() : null,
                                 caller.actor(), caller.requestId(), ws.createdAt))
-                        .chain(() -> inline ? provisioning.runInline(run).chain(activated::get) : provisioning.persist(run))
+                        .chain(() -> inline ? provisioning.runInline(run).chain(activated::get)
+                                : provisioning.persist(run))
                         // The owner's count, locked since their membership was written (V12).
                         .chain(() -> seats.requireJoinBudget(owner.userId(), true))
                         .map(v -> new Created(inline ? WorkspaceMapper.view(ws, org.name) : view, etag(ws, org),
